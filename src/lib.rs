@@ -1,0 +1,15 @@
+//! seltzer: streamed LLM responses to tokens. Module declarations and the registration
+//! of the Python extension `seltzer._core`; the work happens in the modules.
+
+pub mod sse;
+
+#[cfg(feature = "python")]
+mod py;
+
+/// The extension module `seltzer._core`.
+#[cfg(feature = "python")]
+#[pyo3::pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+    py::register(m)
+}

@@ -1,0 +1,62 @@
+//! The one interface the Python iterators drive: a decoder that turns byte chunks into
+//! ready Python items. SSE events implement it here; token dialects plug in the same way.
+
+use std::collections::VecDeque;
+
+use pyo3::prelude::*;
+
+use super::event::EventStrings;
+use crate::sse::{Event, SseDecoder};
+
+/// Turns chunks into Python items, appending them to `out` in stream order. Items made
+/// before an error stay in `out`, so that nothing decoded is lost.
+pub trait ChunkDecoder: Send + Sync {
+    /// Decodes one chunk.
+    fn feed(&mut self, py: Python<'_>, chunk: &[u8], out: &mut VecDeque<Py<PyAny>>)
+        -> PyResult<()>;
+    /// Ends the stream.
+    fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
+    /// Bytes consumed so far.
+    fn offset(&self) -> u64;
+}
+
+/// SSE framing into `ServerSentEvent` objects.
+pub struct SseEvents {
+    /// The core framer.
+    pub decoder: SseDecoder,
+    strings: EventStrings,
+}
+
+impl SseEvents {
+    /// A framer with the given event bound.
+    pub fn new(max_event_bytes: usize) -> Self {
+        Self {
+            decoder: SseDecoder::new(max_event_bytes),
+            strings: EventStrings::default(),
+        }
+    }
+}
+
+impl ChunkDecoder for SseEvents {
+    fn feed(
+        &mut self,
+        py: Python<'_>,
+        chunk: &[u8],
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let strings = &mut self.strings;
+        self.decoder.feed(chunk, |ev: &Event<'_>| {
+            out.push_back(strings.make(py, ev)?.into_any());
+            Ok::<(), PyErr>(())
+        })
+    }
+
+    fn finish(&mut self, _py: Python<'_>, _out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        self.decoder.flush();
+        Ok(())
+    }
+
+    fn offset(&self) -> u64 {
+        self.decoder.offset()
+    }
+}

@@ -1,0 +1,64 @@
+//! The pyo3 layer: Python classes, iterators, awaitables and exceptions over the pure
+//! Rust core. Bindings convert arguments, call the core and convert results; no parsing
+//! logic lives here.
+
+mod aiter;
+mod bytes;
+mod chunks;
+pub mod errors;
+mod event;
+mod guard;
+mod iter;
+mod json;
+mod pump;
+mod sse_decoder;
+
+use pyo3::prelude::*;
+
+use crate::sse::DEFAULT_MAX_EVENT_BYTES;
+use aiter::PyAsyncChunkIterator;
+use chunks::SseEvents;
+use iter::PyChunkIterator;
+use pump::Pump;
+use sse_decoder::check_max_event_bytes;
+
+pub use event::PyServerSentEvent;
+pub use sse_decoder::PySseDecoder;
+
+/// Iterator of `ServerSentEvent`s over an iterable of byte chunks.
+#[pyfunction]
+#[pyo3(signature = (source, /, *, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, on_error = None))]
+fn sse_iterator(
+    source: &Bound<'_, PyAny>,
+    max_event_bytes: usize,
+    on_error: Option<Py<PyAny>>,
+) -> PyResult<PyChunkIterator> {
+    let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
+    PyChunkIterator::new(source, Pump::new(decoder, on_error))
+}
+
+/// Async iterator of `ServerSentEvent`s over an async iterable of byte chunks.
+#[pyfunction]
+#[pyo3(signature = (source, /, *, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, on_error = None))]
+fn sse_async_iterator(
+    source: &Bound<'_, PyAny>,
+    max_event_bytes: usize,
+    on_error: Option<Py<PyAny>>,
+) -> PyResult<PyAsyncChunkIterator> {
+    let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
+    PyAsyncChunkIterator::new(source, Pump::new(decoder, on_error))
+}
+
+/// Registers every class and function of `seltzer._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<PyServerSentEvent>()?;
+    m.add_class::<PySseDecoder>()?;
+    m.add_class::<PyChunkIterator>()?;
+    m.add_class::<PyAsyncChunkIterator>()?;
+    m.add_function(wrap_pyfunction!(sse_iterator, m)?)?;
+    m.add_function(wrap_pyfunction!(sse_async_iterator, m)?)?;
+    m.add("DEFAULT_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
