@@ -48,7 +48,9 @@ fn measure(name: &str, chunks: &[&[u8]]) {
     let gbps = total as f64 / best.as_secs_f64() / 1e9;
     #[allow(clippy::cast_precision_loss)]
     let ns_per_event = best.as_nanos() as f64 / 10_000.0;
-    println!("{name:<22} {gbps:6.2} GB/s  {ns_per_event:7.1} ns/event  ({total} bytes, best of 50)");
+    println!(
+        "{name:<22} {gbps:6.2} GB/s  {ns_per_event:7.1} ns/event  ({total} bytes, best of 50)"
+    );
 }
 
 fn main() {

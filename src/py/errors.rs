@@ -70,13 +70,22 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let defaults: [(Bound<'_, PyType>, &[AttrDefault]); 8] = [
         (py.get_type::<SeltzerError>(), &[]),
-        (py.get_type::<SSEError>(), &[("offset", None), ("limit", None)]),
-        (py.get_type::<DecodeError>(), &[("offset", None), ("snippet", None)]),
+        (
+            py.get_type::<SSEError>(),
+            &[("offset", None), ("limit", None)],
+        ),
+        (
+            py.get_type::<DecodeError>(),
+            &[("offset", None), ("snippet", None)],
+        ),
         (
             py.get_type::<APIStatusError>(),
             &[("status_code", None), ("body", None), ("headers", None)],
         ),
-        (py.get_type::<StreamError>(), &[("type", None), ("message", None)]),
+        (
+            py.get_type::<StreamError>(),
+            &[("type", None), ("message", None)],
+        ),
         (py.get_type::<StreamInterrupted>(), &[("partial", Some(""))]),
         (py.get_type::<APIConnectionError>(), &[]),
         (py.get_type::<APITimeoutError>(), &[]),

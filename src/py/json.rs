@@ -24,7 +24,10 @@ pub fn parse(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
                 .chars()
                 .take(30)
                 .collect();
-            let message = format!("{} at byte {} of event data: {snippet:?}", e.error_type, e.index);
+            let message = format!(
+                "{} at byte {} of event data: {snippet:?}",
+                e.error_type, e.index
+            );
             let offset = e.index.into_pyobject(py)?.into_any();
             let snippet = snippet.into_pyobject(py)?.into_any();
             Err(with_attrs::<DecodeError>(

