@@ -1,7 +1,10 @@
 //! seltzer: streamed LLM responses to tokens. Module declarations and the registration
 //! of the Python extension `seltzer._core`; the work happens in the modules.
 
+pub mod dialect;
+pub mod ndjson;
 pub mod sse;
+pub mod token;
 
 #[cfg(feature = "python")]
 mod py;
