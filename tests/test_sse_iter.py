@@ -180,3 +180,53 @@ def test_anext_works_with_wait_for() -> None:
         return await asyncio.wait_for(it.__anext__(), 1)
 
     assert asyncio.run(main()) == ServerSentEvent(data="a")
+
+
+def test_awaitable_passes_sent_values_and_throws_through_to_the_source() -> None:
+    """Event loops other than asyncio (trio) resume awaitables with values and throw
+    into them: the iterator must forward both to the source's pending read."""
+    import types
+
+    @types.coroutine
+    def wait_for_value():  # type: ignore[no-untyped-def]
+        value = yield "suspend"
+        return value
+
+    class Source:
+        def __aiter__(self) -> Source:
+            return self
+
+        async def __anext__(self) -> bytes:
+            value = await wait_for_value()
+            return b"data: " + value + b"\n\n"
+
+    it = seltzer.aiter_sse(Source())
+    awaitable = it.__anext__().__await__()
+    assert awaitable.send(None) == "suspend"
+    with pytest.raises(StopIteration) as stop:
+        awaitable.send(b"sent")
+    assert stop.value.value == ServerSentEvent(data="sent")
+
+    awaitable = it.__anext__().__await__()
+    assert awaitable.send(None) == "suspend"
+    with pytest.raises(KeyError, match="thrown"):
+        awaitable.throw(KeyError("thrown"))
+    with pytest.raises(StopAsyncIteration):
+        it.__anext__().__await__().send(None)
+
+
+def test_reentrant_use_is_refused() -> None:
+    holder: list[object] = []
+
+    class Source:
+        def __aiter__(self) -> Source:
+            return self
+
+        async def __anext__(self) -> bytes:
+            # Awaiting the iterator that is awaiting us.
+            return await holder[0].__anext__()  # type: ignore[attr-defined, no-any-return]
+
+    it = seltzer.aiter_sse(Source())
+    holder.append(it)
+    with pytest.raises(RuntimeError, match="already running"):
+        it.__anext__().__await__().send(None)

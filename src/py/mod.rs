@@ -16,7 +16,6 @@ mod sse_decoder;
 use pyo3::prelude::*;
 
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
-use aiter::PyAsyncChunkIterator;
 use chunks::SseEvents;
 use iter::PyChunkIterator;
 use pump::Pump;
@@ -44,9 +43,9 @@ fn sse_async_iterator(
     source: &Bound<'_, PyAny>,
     max_event_bytes: usize,
     on_error: Option<Py<PyAny>>,
-) -> PyResult<PyAsyncChunkIterator> {
+) -> PyResult<Py<PyAny>> {
     let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
-    PyAsyncChunkIterator::new(source, Pump::new(decoder, on_error))
+    aiter::new_async_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Registers every class and function of `seltzer._core`.
@@ -55,7 +54,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyServerSentEvent>()?;
     m.add_class::<PySseDecoder>()?;
     m.add_class::<PyChunkIterator>()?;
-    m.add_class::<PyAsyncChunkIterator>()?;
+    m.add("AsyncChunkIterator", aiter::type_object(m.py())?)?;
     m.add_function(wrap_pyfunction!(sse_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(sse_async_iterator, m)?)?;
     m.add("DEFAULT_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES)?;
