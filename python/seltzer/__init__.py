@@ -5,6 +5,7 @@ The public API; see ``seltzer.sse`` for the httpx integration.
 
 from seltzer._core import (
     DEFAULT_MAX_EVENT_BYTES,
+    DIALECTS,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -15,12 +16,17 @@ from seltzer._core import (
     SSEError,
     StreamError,
     StreamInterrupted,
+    TokenChunk,
+    TokenDecoder,
+    ToolCallDelta,
     __version__,
 )
 from seltzer.sse import EventSource, aconnect_sse, aiter_sse, connect_sse, iter_sse
+from seltzer.tokens import aiter_text, aiter_tokens, iter_text, iter_tokens
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
+    "DIALECTS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -32,9 +38,16 @@ __all__ = [
     "ServerSentEvent",
     "StreamError",
     "StreamInterrupted",
+    "TokenChunk",
+    "TokenDecoder",
+    "ToolCallDelta",
     "__version__",
     "aconnect_sse",
     "aiter_sse",
+    "aiter_text",
+    "aiter_tokens",
     "connect_sse",
     "iter_sse",
+    "iter_text",
+    "iter_tokens",
 ]

@@ -7,6 +7,7 @@ from typing_extensions import Self
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
+    "DIALECTS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -19,15 +20,23 @@ __all__ = [
     "ServerSentEvent",
     "StreamError",
     "StreamInterrupted",
+    "TokenChunk",
+    "TokenDecoder",
+    "ToolCallDelta",
     "__version__",
     "sse_async_iterator",
     "sse_iterator",
+    "token_async_iterator",
+    "token_iterator",
 ]
 
 __version__: Final[str]
 DEFAULT_MAX_EVENT_BYTES: Final[int]
+DIALECTS: Final[tuple[str, ...]]
+"""The wire formats ``TokenDecoder`` reads."""
 
 _BytesLike = bytes | bytearray | memoryview
+_OnError = Callable[[BaseException, int, str], BaseException | None] | None
 
 class SeltzerError(Exception):
     """Base class of every error seltzer raises."""
@@ -158,20 +167,146 @@ class AsyncChunkIterator:
     def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
     def close(self) -> None: ...
 
+@final
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same ``index`` add up to one call
+    (the first ``id`` and ``name``, ``arguments`` concatenated). Also a read-only mapping
+    with the keys index, id, name and arguments."""
+
+    def __new__(
+        cls,
+        index: int,
+        id: str | None = None,
+        name: str | None = None,
+        arguments: str | None = None,
+    ) -> Self: ...
+    @property
+    def index(self) -> int:
+        """Which call of the message this fragment belongs to."""
+    @property
+    def id(self) -> str | None:
+        """The call id (usually only on the first fragment)."""
+    @property
+    def name(self) -> str | None:
+        """The function name (usually only on the first fragment)."""
+    @property
+    def arguments(self) -> str:
+        """A fragment of the JSON arguments."""
+    def keys(self) -> list[str]:
+        """The field names."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fragment as a plain dict."""
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, key: str, /) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+
+@final
+class TokenChunk:
+    """What one event says about one choice (content block, output item, candidate)."""
+
+    @property
+    def text(self) -> str:
+        """The text the event adds ("" when none)."""
+    @property
+    def index(self) -> int:
+        """The choice / content-block / output-item index."""
+    @property
+    def finish_reason(self) -> str | None:
+        """Why generation stopped, as the provider spells it."""
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The usage counts exactly as the provider sent them."""
+    @property
+    def tool_calls(self) -> list[ToolCallDelta] | None:
+        """Tool-call fragments."""
+    @property
+    def reasoning(self) -> str | None:
+        """Reasoning / thinking text."""
+    @property
+    def event(self) -> str:
+        """The SSE event type the token came from."""
+    def json(self) -> Any:
+        """The event's whole JSON payload, parsed now (in Rust)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+
+@final
+class TokenDecoder:
+    """Turns one streamed response into tokens, incrementally.
+
+    Raises ``ValueError`` for an unknown dialect (naming the valid ones) or a bad
+    ``text_path``.
+    """
+
+    def __new__(
+        cls, dialect: str, /, *, text_path: str | None = None, max_event_bytes: int = ...
+    ) -> Self: ...
+    def feed(self, data: _BytesLike, /) -> list[TokenChunk]:
+        """Decodes a chunk and returns the tokens it completes.
+
+        An error met after some tokens of this chunk is raised by the next call, so that
+        those tokens are returned first. Errors are sticky.
+
+        Raises:
+            SSEError: An event (NDJSON: line) over ``max_event_bytes``.
+            DecodeError: A payload is not the JSON the dialect expects.
+            StreamError: The provider sent an error inside the stream.
+        """
+    def flush(self) -> list[TokenChunk]:
+        """Ends the stream; returns what is still pending (NDJSON: an unterminated line)."""
+    @property
+    def done(self) -> bool:
+        """Whether the stream's terminal marker has been decoded."""
+    @property
+    def dialect(self) -> str:
+        """The dialect's name."""
+
 def sse_iterator(
     source: Iterable[_BytesLike],
     /,
     *,
     max_event_bytes: int = ...,
-    on_error: Callable[[BaseException, int], BaseException | None] | None = None,
+    on_error: _OnError = None,
 ) -> ChunkIterator:
-    """Events from a byte iterable. ``on_error(exc, offset)`` may replace a source error."""
+    """Events from a byte iterable.
+
+    ``on_error(exc, offset, partial)`` may return an exception to raise instead of one the
+    source raised.
+    """
 
 def sse_async_iterator(
     source: AsyncIterable[_BytesLike],
     /,
     *,
     max_event_bytes: int = ...,
-    on_error: Callable[[BaseException, int], BaseException | None] | None = None,
+    on_error: _OnError = None,
 ) -> AsyncChunkIterator:
     """Events from an async byte iterable. ``on_error`` as for ``sse_iterator``."""
+
+def token_iterator(
+    source: Iterable[_BytesLike],
+    dialect: str,
+    /,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = ...,
+    strict: bool = True,
+    text_only: bool = False,
+    on_error: _OnError = None,
+) -> ChunkIterator:
+    """``TokenChunk``s (``str`` texts with ``text_only``) from a byte iterable."""
+
+def token_async_iterator(
+    source: AsyncIterable[_BytesLike],
+    dialect: str,
+    /,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = ...,
+    strict: bool = True,
+    text_only: bool = False,
+    on_error: _OnError = None,
+) -> AsyncChunkIterator:
+    """The async twin of ``token_iterator``."""

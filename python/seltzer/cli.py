@@ -1,8 +1,8 @@
 """The ``seltzer`` command line.
 
-``seltzer decode FILE`` frames a recorded event stream (a file, or ``-`` for stdin) in
-Rust and prints each token's text as it is decoded, ``--sep``-separated like LangChain's
-streaming guide prints them.
+``seltzer decode FILE --dialect D`` decodes a recorded stream (a file, or ``-`` for
+stdin) in Rust and prints each token's text as it is decoded, ``--sep``-separated like
+LangChain's streaming guide prints them.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from seltzer import SeltzerError, ServerSentEvent, iter_sse
-
-#: Where the token text sits in the payloads of the OpenAI wire formats.
-_OPENAI_TEXT_PATHS = (("choices", 0, "delta", "content"), ("choices", 0, "text"))
+from seltzer import DIALECTS, SeltzerError, iter_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,13 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seltzer", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    decode = commands.add_parser("decode", help="print the tokens of a recorded event stream")
-    decode.add_argument("file", help="a text/event-stream body, or - for stdin")
+    decode = commands.add_parser("decode", help="print the tokens of a recorded stream")
+    decode.add_argument("file", help="a response body (SSE, or NDJSON for ollama), or - for stdin")
+    decode.add_argument(
+        "--dialect", default="openai-chat", choices=DIALECTS, help="the wire format"
+    )
     decode.add_argument("--sep", default="", help='printed after each token, e.g. "|"')
     decode.add_argument(
-        "--text-path",
-        default=None,
-        help="JSON pointer to the token text in each event (default: OpenAI chat or completions)",
+        "--text-path", default=None, help="JSON pointer to the text (the json dialect)"
+    )
+    decode.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept a stream that ends without its terminal marker",
     )
     decode.add_argument(
         "--pace-ms", type=float, default=0.0, help="pause between tokens, to watch them arrive"
@@ -60,44 +63,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    paths = _OPENAI_TEXT_PATHS if args.text_path is None else (_pointer(args.text_path),)
     with _open(args.file) as source:
-        for event in iter_sse(_chunks(source)):
-            text = _text(event, paths)
-            if text is None:
-                continue
+        tokens = iter_text(
+            _chunks(source), args.dialect, text_path=args.text_path, strict=not args.lenient
+        )
+        for text in tokens:
             sys.stdout.write(text + args.sep)
             sys.stdout.flush()
             if args.pace_ms:
                 time.sleep(args.pace_ms / 1000)
     sys.stdout.write("\n")
     return 0
-
-
-def _text(event: ServerSentEvent, paths: Sequence[tuple[str | int, ...]]) -> str | None:
-    if event.data == "[DONE]":
-        return None
-    payload = event.json()
-    for path in paths:
-        value: Any = payload
-        for key in path:
-            try:
-                value = value[key]
-            except (KeyError, IndexError, TypeError):
-                break
-        else:
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
-def _pointer(text: str) -> tuple[str | int, ...]:
-    if text and not text.startswith("/"):
-        raise SystemExit(
-            f"seltzer: --text-path must be a JSON pointer such as /a/0/b, got {text!r}"
-        )
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in text.split("/")[1:]]
-    return tuple(int(p) if p.isdigit() else p for p in parts)
 
 
 def _open(path: str) -> BinaryIO:

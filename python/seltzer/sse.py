@@ -51,7 +51,7 @@ def iter_sse(
     if isinstance(source, httpx.Response):
         check_response(source)
         return sse_iterator(
-            source.iter_bytes(), max_event_bytes=max_event_bytes, on_error=_interrupted
+            source.iter_bytes(), max_event_bytes=max_event_bytes, on_error=interrupted
         )
     return sse_iterator(source, max_event_bytes=max_event_bytes)
 
@@ -77,7 +77,7 @@ def aiter_sse(
     """
     if isinstance(source, httpx.Response):
         return sse_async_iterator(
-            _checked_aiter_bytes(source), max_event_bytes=max_event_bytes, on_error=_interrupted
+            checked_aiter_bytes(source), max_event_bytes=max_event_bytes, on_error=interrupted
         )
     return sse_async_iterator(source, max_event_bytes=max_event_bytes)
 
@@ -174,12 +174,18 @@ async def aconnect_sse(
         await stream.__aexit__(None, None, None)
 
 
-def check_response(response: httpx.Response) -> None:
-    """Raises unless ``response`` is a successful event stream (reads error bodies).
+#: The media type of an event stream.
+EVENT_STREAM = ("text/event-stream",)
+
+
+def check_response(response: httpx.Response, media_types: tuple[str, ...] = EVENT_STREAM) -> None:
+    """Raises unless ``response`` is a successful stream of one of ``media_types``.
+
+    Reads up to 64 KiB of an error response's body into the exception.
 
     Raises:
-        APIStatusError: Status >= 400 (body read up to 64 KiB).
-        SSEError: A content type other than ``text/event-stream``.
+        APIStatusError: Status >= 400.
+        SSEError: A content type not in ``media_types``.
     """
     if response.status_code >= 400:
         body = b""
@@ -190,13 +196,15 @@ def check_response(response: httpx.Response) -> None:
                     break
         response.close()
         raise _status_error(response, body)
-    error = _content_type_error(response)
+    error = _content_type_error(response, media_types)
     if error is not None:
         response.close()
         raise error
 
 
-async def acheck_response(response: httpx.Response) -> None:
+async def acheck_response(
+    response: httpx.Response, media_types: tuple[str, ...] = EVENT_STREAM
+) -> None:
     """The async twin of ``check_response``."""
     if response.status_code >= 400:
         body = b""
@@ -207,27 +215,30 @@ async def acheck_response(response: httpx.Response) -> None:
                     break
         await response.aclose()
         raise _status_error(response, body)
-    error = _content_type_error(response)
+    error = _content_type_error(response, media_types)
     if error is not None:
         await response.aclose()
         raise error
 
 
-async def _checked_aiter_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
-    await acheck_response(response)
+async def checked_aiter_bytes(
+    response: httpx.Response, media_types: tuple[str, ...] = EVENT_STREAM
+) -> AsyncIterator[bytes]:
+    """The response's (content-decoded) bytes, after ``acheck_response``."""
+    await acheck_response(response, media_types)
     async for chunk in response.aiter_bytes():
         yield chunk
 
 
-def _content_type_error(response: httpx.Response) -> SSEError | None:
+def _content_type_error(response: httpx.Response, media_types: tuple[str, ...]) -> SSEError | None:
     content_type = response.headers.get("content-type", "")
     media_type = content_type.partition(";")[0].strip().lower()
-    if media_type == "text/event-stream":
+    if media_type in media_types:
         return None
     request = response.request
     shown = content_type or "no content type"
     return SSEError(
-        f"expected an event stream (text/event-stream) from {request.method} "
+        f"expected {' or '.join(media_types)} from {request.method} "
         f"{_safe_url(request.url)}, got {shown!r}"
     )
 
@@ -252,14 +263,17 @@ def _status_error(response: httpx.Response, raw: bytes) -> APIStatusError:
     return error
 
 
-def _interrupted(exc: BaseException, offset: int) -> BaseException | None:
-    """Maps a transport error during the body to ``StreamInterrupted`` (cause kept)."""
+def interrupted(exc: BaseException, offset: int, partial: str) -> BaseException | None:
+    """Maps a transport error during the body to ``StreamInterrupted`` (cause kept).
+
+    The Rust iterators call it with the bytes and the text received so far.
+    """
     if not isinstance(exc, httpx.TransportError):
         return None
     error = StreamInterrupted(
         f"stream interrupted after {offset} bytes: {type(exc).__name__}: {exc}"
     )
-    error.partial = ""
+    error.partial = partial
     error.__cause__ = exc
     return error
 

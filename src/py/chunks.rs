@@ -1,9 +1,11 @@
-//! The one interface the Python iterators drive: a decoder that turns byte chunks into
-//! ready Python items. SSE events implement it here; token dialects plug in the same way.
+//! The one interface the Python iterators and decoder classes drive: a decoder that
+//! turns byte chunks into ready Python items. SSE events implement it here; tokens in
+//! `token_decoder`.
 
 use std::collections::VecDeque;
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::event::EventStrings;
 use crate::sse::{Event, SseDecoder};
@@ -12,12 +14,13 @@ use crate::sse::{Event, SseDecoder};
 /// before an error stay in `out`, so that nothing decoded is lost.
 pub trait ChunkDecoder: Send + Sync {
     /// Decodes one chunk.
-    fn feed(&mut self, py: Python<'_>, chunk: &[u8], out: &mut VecDeque<Py<PyAny>>)
-        -> PyResult<()>;
-    /// Ends the stream.
+    fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
+    /// Ends the stream (an error here follows the items it appended).
     fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
     /// Bytes consumed so far.
     fn offset(&self) -> u64;
+    /// The text decoded so far, for `StreamInterrupted.partial`.
+    fn partial(&self) -> &str;
 }
 
 /// SSE framing into `ServerSentEvent` objects.
@@ -38,14 +41,10 @@ impl SseEvents {
 }
 
 impl ChunkDecoder for SseEvents {
-    fn feed(
-        &mut self,
-        py: Python<'_>,
-        chunk: &[u8],
-        out: &mut VecDeque<Py<PyAny>>,
-    ) -> PyResult<()> {
+    fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        let py = chunk.py();
         let strings = &mut self.strings;
-        self.decoder.feed(chunk, |ev: &Event<'_>| {
+        self.decoder.feed(chunk.as_bytes(), |ev: &Event<'_>| {
             out.push_back(strings.make(py, ev)?.into_any());
             Ok::<(), PyErr>(())
         })
@@ -58,5 +57,10 @@ impl ChunkDecoder for SseEvents {
 
     fn offset(&self) -> u64 {
         self.decoder.offset()
+    }
+
+    fn partial(&self) -> &'static str {
+        // Events are not text: nothing to report.
+        ""
     }
 }

@@ -11,7 +11,10 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use crate::dialect::{DecodeError as CoreDecodeError, StreamError as CoreStreamError};
+use crate::ndjson::NdjsonError;
 use crate::sse::SseError;
+use crate::token::DecodeFailure;
 
 create_exception!(
     seltzer,
@@ -132,4 +135,74 @@ impl From<SseError> for PyErr {
             with_attrs::<SSEError>(py, err.to_string(), &attrs)
         })
     }
+}
+
+impl From<NdjsonError> for PyErr {
+    fn from(err: NdjsonError) -> PyErr {
+        Python::attach(|py| {
+            let NdjsonError::LineTooLong { limit, offset, .. } = &err;
+            let attrs = [
+                ("offset", offset.into_pyobject(py).map(Bound::into_any)),
+                ("limit", limit.into_pyobject(py).map(Bound::into_any)),
+            ];
+            let attrs: Vec<_> = attrs
+                .into_iter()
+                .filter_map(|(name, value)| value.ok().map(|v| (name, v)))
+                .collect();
+            with_attrs::<SSEError>(py, err.to_string(), &attrs)
+        })
+    }
+}
+
+impl From<CoreDecodeError> for PyErr {
+    fn from(err: CoreDecodeError) -> PyErr {
+        Python::attach(|py| {
+            let offset = match err.offset.into_pyobject(py) {
+                Ok(offset) => offset.into_any(),
+                Err(e) => return e.into(),
+            };
+            let snippet = pyo3::types::PyString::new(py, &err.snippet).into_any();
+            with_attrs::<DecodeError>(
+                py,
+                err.to_string(),
+                &[("offset", offset), ("snippet", snippet)],
+            )
+        })
+    }
+}
+
+impl From<CoreStreamError> for PyErr {
+    fn from(err: CoreStreamError) -> PyErr {
+        Python::attach(|py| {
+            let type_ = match &err.type_ {
+                Some(t) => pyo3::types::PyString::new(py, t).into_any(),
+                None => py.None().into_bound(py),
+            };
+            let message = pyo3::types::PyString::new(py, &err.message).into_any();
+            with_attrs::<StreamError>(
+                py,
+                format!("the provider sent an error in the stream: {err}"),
+                &[("type", type_), ("message", message)],
+            )
+        })
+    }
+}
+
+impl From<DecodeFailure> for PyErr {
+    fn from(err: DecodeFailure) -> PyErr {
+        match err {
+            DecodeFailure::Sse(e) => e.into(),
+            DecodeFailure::Ndjson(e) => e.into(),
+            DecodeFailure::Decode(e) => e.into(),
+            DecodeFailure::Stream(e) => e.into(),
+        }
+    }
+}
+
+/// `StreamInterrupted(message)` with `.partial`, the text received before it.
+pub fn interrupted(message: String, partial: &str) -> PyErr {
+    Python::attach(|py| {
+        let partial = pyo3::types::PyString::new(py, partial).into_any();
+        with_attrs::<StreamInterrupted>(py, message, &[("partial", partial)])
+    })
 }

@@ -12,6 +12,8 @@ mod iter;
 mod json;
 mod pump;
 mod sse_decoder;
+mod token_chunk;
+mod token_decoder;
 
 use pyo3::prelude::*;
 
@@ -48,6 +50,65 @@ fn sse_async_iterator(
     aiter::new_async_iterator(source, Pump::new(decoder, on_error))
 }
 
+/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or `str` texts only.
+fn token_chunks(
+    dialect: &str,
+    text_path: Option<&str>,
+    max_event_bytes: usize,
+    strict: bool,
+    text_only: bool,
+) -> PyResult<Box<dyn chunks::ChunkDecoder>> {
+    let dialect = token_decoder::dialect(dialect, text_path)?;
+    let max_event_bytes = check_max_event_bytes(max_event_bytes)?;
+    Ok(if text_only {
+        Box::new(token_decoder::TextChunks::new(
+            dialect,
+            max_event_bytes,
+            strict,
+        ))
+    } else {
+        Box::new(token_decoder::TokenChunks::new(
+            dialect,
+            max_event_bytes,
+            strict,
+        ))
+    })
+}
+
+/// Iterator of `TokenChunk`s (or, with `text_only`, `str` texts) over byte chunks.
+#[pyfunction]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, on_error = None))]
+#[allow(clippy::too_many_arguments)]
+fn token_iterator(
+    source: &Bound<'_, PyAny>,
+    dialect: &str,
+    text_path: Option<&str>,
+    max_event_bytes: usize,
+    strict: bool,
+    text_only: bool,
+    on_error: Option<Py<PyAny>>,
+) -> PyResult<PyChunkIterator> {
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
+    PyChunkIterator::new(source, Pump::new(decoder, on_error))
+}
+
+/// Async iterator of `TokenChunk`s (or `str` texts) over async byte chunks.
+#[pyfunction]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, on_error = None))]
+#[allow(clippy::too_many_arguments)]
+fn token_async_iterator(
+    source: &Bound<'_, PyAny>,
+    dialect: &str,
+    text_path: Option<&str>,
+    max_event_bytes: usize,
+    strict: bool,
+    text_only: bool,
+    on_error: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
+    aiter::new_async_iterator(source, Pump::new(decoder, on_error))
+}
+
 /// Registers every class and function of `seltzer._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
@@ -57,6 +118,15 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AsyncChunkIterator", aiter::type_object(m.py())?)?;
     m.add_function(wrap_pyfunction!(sse_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(sse_async_iterator, m)?)?;
+    m.add_class::<token_chunk::PyTokenChunk>()?;
+    m.add_class::<token_chunk::PyToolCallDelta>()?;
+    m.add_class::<token_decoder::PyTokenDecoder>()?;
+    m.add_function(wrap_pyfunction!(token_iterator, m)?)?;
+    m.add_function(wrap_pyfunction!(token_async_iterator, m)?)?;
+    m.add(
+        "DIALECTS",
+        pyo3::types::PyTuple::new(m.py(), crate::dialect::DIALECT_NAMES)?,
+    )?;
     m.add("DEFAULT_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

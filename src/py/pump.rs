@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use pyo3::prelude::*;
 
-use super::bytes::with_bytes;
+use super::bytes::as_bytes;
 use super::chunks::ChunkDecoder;
 
 /// Decoded items between a byte source and the caller.
@@ -14,8 +14,8 @@ pub struct Pump {
     pending: VecDeque<Py<PyAny>>,
     finished: bool,
     deferred: Option<PyErr>,
-    /// `on_error(exc, offset)`: returns the exception to raise instead of a source error,
-    /// or None to raise it as it is.
+    /// `on_error(exc, offset, partial)`: returns the exception to raise instead of a
+    /// source error, or None to raise it as it is.
     on_error: Option<Py<PyAny>>,
 }
 
@@ -60,11 +60,7 @@ impl Pump {
     /// Decodes a chunk from the source; a failure ends the stream after the items
     /// decoded before it.
     pub fn chunk(&mut self, chunk: &Bound<'_, PyAny>) {
-        let py = chunk.py();
-        let result = with_bytes(chunk, |bytes| {
-            self.decoder.feed(py, bytes, &mut self.pending)
-        })
-        .and_then(|r| r);
+        let result = as_bytes(chunk).and_then(|bytes| self.decoder.feed(&bytes, &mut self.pending));
         if let Err(err) = result {
             self.finished = true;
             self.deferred = Some(err);
@@ -85,7 +81,10 @@ impl Pump {
         let Some(on_error) = &self.on_error else {
             return err;
         };
-        match on_error.call1(py, (err.value(py), self.decoder.offset())) {
+        match on_error.call1(
+            py,
+            (err.value(py), self.decoder.offset(), self.decoder.partial()),
+        ) {
             Ok(mapped) if !mapped.is_none(py) => PyErr::from_value(mapped.into_bound(py)),
             Ok(_) => err,
             Err(hook_failed) => hook_failed,

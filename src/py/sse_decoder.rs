@@ -6,7 +6,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use super::bytes::with_bytes;
+use super::bytes::as_bytes;
 use super::chunks::{ChunkDecoder, SseEvents};
 use super::guard::guard;
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
@@ -51,7 +51,8 @@ impl PySseDecoder {
             if let Some(err) = &self.error {
                 return Err(err.clone_ref(py));
             }
-            let result = with_bytes(data, |bytes| self.inner.feed(py, bytes, &mut self.out))?;
+            let bytes = as_bytes(data)?;
+            let result = self.inner.feed(&bytes, &mut self.out);
             self.take_events(py, result)
         })
     }

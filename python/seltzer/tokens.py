@@ -1,0 +1,150 @@
+"""Tokens from streamed LLM responses: ``iter_tokens`` / ``iter_text`` and their async
+twins, over byte iterables or httpx responses. Decoding happens in Rust
+(``seltzer._core``); this module picks the byte source and checks responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+
+from seltzer._core import (
+    DEFAULT_MAX_EVENT_BYTES,
+    TokenChunk,
+    token_async_iterator,
+    token_iterator,
+)
+from seltzer.sse import EVENT_STREAM, check_response, checked_aiter_bytes, interrupted
+
+__all__ = ["aiter_text", "aiter_tokens", "iter_text", "iter_tokens"]
+
+#: What Ollama's native API answers with.
+NDJSON = ("application/x-ndjson", "application/ndjson", "application/json")
+
+
+def iter_tokens(
+    source: Iterable[bytes] | httpx.Response,
+    dialect: str,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    strict: bool = True,
+) -> Iterator[TokenChunk]:
+    """Decodes a streamed response into tokens, in Rust.
+
+    Args:
+        source: An iterable of bytes-like chunks, or an open (streamed) ``httpx.Response``.
+        dialect: The wire format, one of ``seltzer.DIALECTS``.
+        text_path: For the "json" dialect: a JSON pointer to the text in each event.
+        max_event_bytes: Bound on one event's (NDJSON: line's) bytes.
+        strict: Raise ``StreamInterrupted`` when the stream ends before its terminal
+            marker (after every token before it).
+
+    Returns:
+        An iterator of ``TokenChunk``.
+
+    Raises:
+        ValueError: An unknown dialect or a bad ``text_path``.
+        APIStatusError: The response has status >= 400.
+        SSEError: Wrong content type, or an event over ``max_event_bytes``.
+        DecodeError: A payload is not the JSON the dialect expects.
+        StreamError: The provider sent an error inside the stream.
+        StreamInterrupted: The stream ended early (``.partial`` holds the text so far).
+    """
+    chunks, on_error = _sync_source(source, dialect)
+    return token_iterator(
+        chunks,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        on_error=on_error,
+    )
+
+
+def iter_text(
+    source: Iterable[bytes] | httpx.Response,
+    dialect: str,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    strict: bool = True,
+) -> Iterator[str]:
+    """Like ``iter_tokens``, but yields each token's text as a plain ``str`` and skips
+    tokens without text: the fastest path.
+    """
+    chunks, on_error = _sync_source(source, dialect)
+    return token_iterator(
+        chunks,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        text_only=True,
+        on_error=on_error,
+    )
+
+
+def aiter_tokens(
+    source: AsyncIterable[bytes] | httpx.Response,
+    dialect: str,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    strict: bool = True,
+) -> AsyncIterator[TokenChunk]:
+    """The async twin of ``iter_tokens``."""
+    chunks, on_error = _async_source(source, dialect)
+    return token_async_iterator(
+        chunks,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        on_error=on_error,
+    )
+
+
+def aiter_text(
+    source: AsyncIterable[bytes] | httpx.Response,
+    dialect: str,
+    *,
+    text_path: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    strict: bool = True,
+) -> AsyncIterator[str]:
+    """The async twin of ``iter_text``."""
+    chunks, on_error = _async_source(source, dialect)
+    return token_async_iterator(
+        chunks,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        text_only=True,
+        on_error=on_error,
+    )
+
+
+_OnError = Callable[[BaseException, int, str], BaseException | None] | None
+
+
+def _media_types(dialect: str) -> tuple[str, ...]:
+    return NDJSON if dialect == "ollama" else EVENT_STREAM
+
+
+def _sync_source(source: Any, dialect: str) -> tuple[Any, _OnError]:
+    """The byte chunks to decode, and how to report a transport error while reading."""
+    if isinstance(source, httpx.Response):
+        check_response(source, _media_types(dialect))
+        return source.iter_bytes(), interrupted
+    return source, None
+
+
+def _async_source(source: Any, dialect: str) -> tuple[Any, _OnError]:
+    """The async twin of ``_sync_source``."""
+    if isinstance(source, httpx.Response):
+        return checked_aiter_bytes(source, _media_types(dialect)), interrupted
+    return source, None

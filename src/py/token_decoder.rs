@@ -1,0 +1,357 @@
+//! `seltzer.TokenDecoder`, and the chunk decoders behind `iter_tokens` (one `TokenChunk`
+//! per token) and `iter_text` (one `str` per token with text: the fastest path).
+//! Strings that repeat from token to token (event types, finish reasons, call ids and
+//! names) are made once and reused.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString};
+
+use super::bytes::as_bytes;
+use super::chunks::ChunkDecoder;
+use super::errors::interrupted;
+use super::event::StrCache;
+use super::guard::guard;
+use super::sse_decoder::check_max_event_bytes;
+use super::token_chunk::{Payload, PyTokenChunk, PyToolCallDelta};
+use crate::dialect::{Dialect, Token};
+use crate::sse::DEFAULT_MAX_EVENT_BYTES;
+use crate::token::TokenDecoder;
+
+/// Parses a dialect name (and `text_path`), naming the valid choices on failure.
+pub fn dialect(name: &str, text_path: Option<&str>) -> PyResult<Dialect> {
+    Dialect::new(name, text_path).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// What the decoder keeps of the text for `StreamInterrupted.partial`.
+struct Partial {
+    /// Whether a stream that ends without its terminal marker is an error.
+    strict: bool,
+    text: String,
+}
+
+impl Partial {
+    fn push(&mut self, text: &str) {
+        if self.strict {
+            self.text.push_str(text);
+        }
+    }
+}
+
+/// Decoding into `TokenChunk` objects.
+pub struct TokenChunks {
+    decoder: TokenDecoder,
+    strings: TokenStrings,
+    partial: Partial,
+}
+
+/// Decoding into plain `str` tokens, skipping tokens without text.
+pub struct TextChunks {
+    decoder: TokenDecoder,
+    partial: Partial,
+}
+
+impl TokenChunks {
+    /// A decoder for `dialect`.
+    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool) -> Self {
+        Self {
+            decoder: TokenDecoder::new(dialect, max_event_bytes),
+            strings: TokenStrings::default(),
+            partial: Partial {
+                strict,
+                text: String::new(),
+            },
+        }
+    }
+}
+
+impl TextChunks {
+    /// A decoder for `dialect`.
+    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool) -> Self {
+        Self {
+            decoder: TokenDecoder::new(dialect, max_event_bytes),
+            partial: Partial {
+                strict,
+                text: String::new(),
+            },
+        }
+    }
+}
+
+impl ChunkDecoder for TokenChunks {
+    fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        let Self {
+            decoder,
+            strings,
+            partial,
+        } = self;
+        decoder.feed(chunk.as_bytes(), |token: &Token<'_>| {
+            partial.push(&token.text);
+            out.push_back(strings.make(chunk, token)?.into_any());
+            Ok::<(), PyErr>(())
+        })
+    }
+
+    fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        let Self {
+            decoder,
+            strings,
+            partial,
+        } = self;
+        decoder.flush(|token: &Token<'_>| {
+            partial.push(&token.text);
+            out.push_back(strings.make_detached(py, token)?.into_any());
+            Ok::<(), PyErr>(())
+        })?;
+        check_done(decoder, partial)
+    }
+
+    fn offset(&self) -> u64 {
+        self.decoder.offset()
+    }
+
+    fn partial(&self) -> &str {
+        &self.partial.text
+    }
+}
+
+impl ChunkDecoder for TextChunks {
+    fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        let py = chunk.py();
+        let Self { decoder, partial } = self;
+        decoder.feed(chunk.as_bytes(), |token: &Token<'_>| {
+            if !token.text.is_empty() {
+                partial.push(&token.text);
+                out.push_back(PyString::new(py, &token.text).into_any().unbind());
+            }
+            Ok::<(), PyErr>(())
+        })
+    }
+
+    fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        let Self { decoder, partial } = self;
+        decoder.flush(|token: &Token<'_>| {
+            if !token.text.is_empty() {
+                partial.push(&token.text);
+                out.push_back(PyString::new(py, &token.text).into_any().unbind());
+            }
+            Ok::<(), PyErr>(())
+        })?;
+        check_done(decoder, partial)
+    }
+
+    fn offset(&self) -> u64 {
+        self.decoder.offset()
+    }
+
+    fn partial(&self) -> &str {
+        &self.partial.text
+    }
+}
+
+/// Strict decoding: a stream that ended before its terminal marker is interrupted.
+fn check_done(decoder: &TokenDecoder, partial: &Partial) -> PyResult<()> {
+    if partial.strict && !decoder.done() {
+        return Err(interrupted(
+            format!(
+                "the {} stream ended after {} bytes without its terminal marker",
+                decoder.dialect().name(),
+                decoder.offset()
+            ),
+            &partial.text,
+        ));
+    }
+    Ok(())
+}
+
+/// Reused Python strings for the fields of consecutive tokens.
+#[derive(Default)]
+struct TokenStrings {
+    event: StrCache,
+    finish_reason: StrCache,
+    call_id: StrCache,
+    call_name: StrCache,
+}
+
+impl TokenStrings {
+    /// Builds the Python token; its payload refers to `chunk` when it lies inside it.
+    fn make(
+        &mut self,
+        chunk: &Bound<'_, PyBytes>,
+        token: &Token<'_>,
+    ) -> PyResult<Py<PyTokenChunk>> {
+        let py = chunk.py();
+        let payload = match slice_range(chunk.as_bytes(), token.payload.as_bytes()) {
+            Some((start, end)) => Payload::Chunk {
+                bytes: chunk.clone().unbind(),
+                start,
+                end,
+            },
+            None => Payload::Owned(Arc::from(token.payload)),
+        };
+        self.build(py, token, payload)
+    }
+
+    /// Builds a token whose payload is not inside any chunk (decoded at flush).
+    fn make_detached(&mut self, py: Python<'_>, token: &Token<'_>) -> PyResult<Py<PyTokenChunk>> {
+        self.build(py, token, Payload::Owned(Arc::from(token.payload)))
+    }
+
+    fn build(
+        &mut self,
+        py: Python<'_>,
+        token: &Token<'_>,
+        payload: Payload,
+    ) -> PyResult<Py<PyTokenChunk>> {
+        let event = if token.event == "message" {
+            pyo3::intern!(py, "message").clone().unbind()
+        } else {
+            self.event.get(py, token.event)
+        };
+        let tool_calls = if token.tool_calls.is_empty() {
+            None
+        } else {
+            let deltas = token
+                .tool_calls
+                .iter()
+                .map(|call| {
+                    Py::new(
+                        py,
+                        PyToolCallDelta {
+                            index: call.index,
+                            id: call.id.as_deref().map(|id| self.call_id.get(py, id)),
+                            name: call.name.as_deref().map(|n| self.call_name.get(py, n)),
+                            arguments: PyString::new(py, &call.arguments).unbind(),
+                        },
+                    )
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            Some(PyList::new(py, deltas)?.unbind())
+        };
+        Py::new(
+            py,
+            PyTokenChunk {
+                text: PyString::new(py, &token.text).unbind(),
+                index: token.index,
+                finish_reason: token
+                    .finish_reason
+                    .as_deref()
+                    .map(|r| self.finish_reason.get(py, r)),
+                usage: token
+                    .usage
+                    .as_deref()
+                    .map(|u| super::json::parse(py, u))
+                    .transpose()?,
+                tool_calls,
+                reasoning: token
+                    .reasoning
+                    .as_deref()
+                    .map(|r| PyString::new(py, r).unbind()),
+                event,
+                payload,
+            },
+        )
+    }
+}
+
+/// Where `inner` lies inside `outer`, when it does (compared by address).
+fn slice_range(outer: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
+    let outer_start = outer.as_ptr() as usize;
+    let inner_start = inner.as_ptr() as usize;
+    let start = inner_start.checked_sub(outer_start)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some((start, end))
+}
+
+/// Turns the stream of one response into tokens, incrementally.
+#[pyclass(name = "TokenDecoder", module = "seltzer")]
+pub struct PyTokenDecoder {
+    inner: TokenChunks,
+    error: Option<PyErr>,
+    out: VecDeque<Py<PyAny>>,
+}
+
+#[pymethods]
+impl PyTokenDecoder {
+    #[new]
+    #[pyo3(signature = (dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES))]
+    fn new(dialect: &str, text_path: Option<&str>, max_event_bytes: usize) -> PyResult<Self> {
+        let dialect = self::dialect(dialect, text_path)?;
+        Ok(Self {
+            // The decoder API reports `done` and leaves a missing marker to the caller.
+            inner: TokenChunks::new(dialect, check_max_event_bytes(max_event_bytes)?, false),
+            error: None,
+            out: VecDeque::new(),
+        })
+    }
+
+    /// Decodes a chunk; returns the tokens it completes.
+    #[pyo3(signature = (data, /))]
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        guard(|| {
+            if let Some(err) = &self.error {
+                return Err(err.clone_ref(py));
+            }
+            let bytes = as_bytes(data)?;
+            let result = self.inner.feed(&bytes, &mut self.out);
+            self.take(py, result)
+        })
+    }
+
+    /// Ends the stream; returns the tokens still pending (NDJSON: an unterminated line).
+    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        guard(|| {
+            if let Some(err) = &self.error {
+                return Err(err.clone_ref(py));
+            }
+            let result = self.inner.finish(py, &mut self.out);
+            self.take(py, result)
+        })
+    }
+
+    /// Whether the stream's terminal marker has been decoded.
+    #[getter]
+    fn done(&self) -> bool {
+        self.inner.decoder.done()
+    }
+
+    /// The dialect's name.
+    #[getter]
+    fn dialect(&self) -> &'static str {
+        self.inner.decoder.dialect().name()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TokenDecoder({:?}, done={}, offset={})",
+            self.inner.decoder.dialect().name(),
+            if self.inner.decoder.done() {
+                "True"
+            } else {
+                "False"
+            },
+            self.inner.decoder.offset()
+        )
+    }
+}
+
+impl PyTokenDecoder {
+    /// Returns the decoded tokens; an error is raised now when nothing came before it in
+    /// this call, else kept for the next call so that those tokens are not lost.
+    fn take<'py>(&mut self, py: Python<'py>, result: PyResult<()>) -> PyResult<Bound<'py, PyList>> {
+        if let Err(err) = result {
+            self.error = Some(err.clone_ref(py));
+            if self.out.is_empty() {
+                return Err(err);
+            }
+        }
+        PyList::new(py, self.out.drain(..))
+    }
+}
