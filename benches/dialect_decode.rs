@@ -1,5 +1,5 @@
-//! Token decoding throughput: the long openai-chat fixture and the anthropic text
-//! fixture through `TokenDecoder`, fed in 16 KiB chunks, repeated; prints ns/token and
+//! Token decoding throughput: the long openai-chat fixture, openai-completions, the
+//! anthropic and ollama fixtures through `TokenDecoder`, fed in 16 KiB chunks, repeated; prints ns/token and
 //! MB/s. A plain `Instant` loop (no criterion); the Python-level comparisons with other
 //! libraries live in `benches/test_*.py`. Run with `cargo bench --bench dialect_decode`.
 
@@ -42,6 +42,12 @@ fn decode_once(
 }
 
 fn bench(label: &str, dialect: &Dialect, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    // `SELTZER_BENCH=substring` times only the matching cases (for profiling one).
+    if let Some(only) = std::env::var_os("SELTZER_BENCH") {
+        if !label.contains(&*only.to_string_lossy()) {
+            return Ok(());
+        }
+    }
     let body = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (tokens, _) = decode_once(dialect, &body, 16 * 1024)?;
     // Warm up, then time enough rounds to fill about a second.
@@ -81,6 +87,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "openai-chat/gpt4o-mini-text-usage",
         &Dialect::OpenAiChat,
         &dir.join("openai-chat/gpt4o-mini-text-usage.sse"),
+    )?;
+    bench(
+        "openai-completions/gpt35-instruct-usage",
+        &Dialect::OpenAiCompletions,
+        &dir.join("openai-completions/gpt35-instruct-usage.sse"),
     )?;
     bench(
         "anthropic/sonnet4-text",

@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use jiter::Jiter;
 
 use super::json::{opt_str, opt_text, opt_u32, raw_value, read_error, ErrorFields, Keys};
+use super::read::JsonRead;
+use super::scan::Scanner;
 use super::{Batch, Stop, StreamState, Token, ToolCallDelta};
 
 /// Every member name this dialect reads, at any depth.
@@ -30,8 +32,8 @@ const KEYS: Keys = Keys(&[
 ]);
 
 /// The fields of one Messages event that any event type may need.
-#[derive(Debug, Default)]
-struct Fields<'a> {
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Fields<'a> {
     type_: Option<Cow<'a, str>>,
     index: Option<u32>,
     delta_type: Option<Cow<'a, str>>,
@@ -59,7 +61,8 @@ pub(super) fn parse<'a>(
     if super::is_done_marker(payload) {
         return Ok(());
     }
-    let f = read_fields(payload)?;
+    let mut f = Fields::default();
+    read_fields(payload, &mut f)?;
     let index = f.index.unwrap_or(0);
     match f.type_.as_deref().unwrap_or_default() {
         "content_block_delta" => match f.delta_type.as_deref().unwrap_or_default() {
@@ -120,37 +123,52 @@ pub(super) fn parse<'a>(
     Ok(())
 }
 
-fn read_fields(payload: &str) -> Result<Fields<'_>, Stop> {
-    let mut f = Fields::default();
-    let mut j = Jiter::new(payload.as_bytes());
-    let mut key = KEYS.first(&mut j)?;
-    while let Some(k) = key {
-        match k {
-            "type" => f.type_ = opt_str(&mut j, payload)?,
-            "index" => f.index = opt_u32(&mut j)?,
-            "delta" => read_delta(&mut j, payload, &mut f)?,
-            "content_block" => read_block(&mut j, payload, &mut f)?,
-            "message" => {
-                let mut mkey = KEYS.enter(&mut j)?;
-                while let Some(mk) = mkey {
-                    match mk {
-                        "usage" => f.message_usage = raw_value(&mut j, payload)?,
-                        _ => j.next_skip()?,
-                    }
-                    mkey = KEYS.next(&mut j)?;
-                }
-            }
-            "usage" => f.usage = raw_value(&mut j, payload)?,
-            "error" => f.error = Some(read_error(&mut j, payload)?),
-            _ => j.next_skip()?,
+/// Reads the fields of one event into `f` (filled in place: the struct is large): the
+/// fast scanner's reading, or jiter's when it gives up.
+fn read_fields<'a>(payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
+    match read_fields_with(&mut Scanner::new(payload), payload, f) {
+        Err(Stop::Json(_)) => {
+            *f = Fields::default();
+            read_fields_with(&mut Jiter::new(payload.as_bytes()), payload, f)
         }
-        key = KEYS.next(&mut j)?;
+        done => done,
     }
-    j.finish()?;
-    Ok(f)
 }
 
-fn read_delta<'a>(j: &mut Jiter<'a>, payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
+/// Reads the fields of one event with `j`, the fast scanner or jiter.
+pub(super) fn read_fields_with<'a>(
+    j: &mut impl JsonRead,
+    payload: &'a str,
+    f: &mut Fields<'a>,
+) -> Result<(), Stop> {
+    let mut key = KEYS.first(j)?;
+    while let Some(k) = key {
+        match k {
+            "type" => f.type_ = opt_str(j, payload)?,
+            "index" => f.index = opt_u32(j)?,
+            "delta" => read_delta(j, payload, f)?,
+            "content_block" => read_block(j, payload, f)?,
+            "message" => {
+                let mut mkey = KEYS.enter(j)?;
+                while let Some(mk) = mkey {
+                    match mk {
+                        "usage" => f.message_usage = raw_value(j, payload)?,
+                        _ => j.next_skip()?,
+                    }
+                    mkey = KEYS.next(j)?;
+                }
+            }
+            "usage" => f.usage = raw_value(j, payload)?,
+            "error" => f.error = Some(read_error(j, payload)?),
+            _ => j.next_skip()?,
+        }
+        key = KEYS.next(j)?;
+    }
+    j.finish()?;
+    Ok(())
+}
+
+fn read_delta<'a>(j: &mut impl JsonRead, payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
     let mut key = KEYS.enter(j)?;
     while let Some(k) = key {
         match k {
@@ -166,7 +184,7 @@ fn read_delta<'a>(j: &mut Jiter<'a>, payload: &'a str, f: &mut Fields<'a>) -> Re
     Ok(())
 }
 
-fn read_block<'a>(j: &mut Jiter<'a>, payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
+fn read_block<'a>(j: &mut impl JsonRead, payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
     let mut key = KEYS.enter(j)?;
     while let Some(k) = key {
         match k {

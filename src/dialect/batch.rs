@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::{EventRef, Token};
 
 /// The tokens of one payload, in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Batch<'a> {
     first: Option<Token<'a>>,
     rest: Vec<Token<'a>>,

@@ -84,7 +84,7 @@ impl fmt::Display for StreamError {
 impl std::error::Error for StreamError {}
 
 /// Why a dialect's parse of one payload stopped.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Stop {
     /// Malformed JSON, or a value of the wrong type where the dialect needs one.
     Json(JiterError),

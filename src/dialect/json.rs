@@ -1,11 +1,14 @@
-//! Small readers over jiter's streaming [`Jiter`] that the dialects share: strings
-//! borrowed from the payload when they hold no escapes, optional fields that tolerate
-//! `null` or an unexpected type (skipped, still validated), and raw JSON text of a value.
-//! Which fields matter is each dialect's business.
+//! Small readers over a streaming [`JsonRead`] (jiter's [`Jiter`] or the fast
+//! `scan::Scanner`) that the dialects share: strings borrowed from the payload when they
+//! hold no escapes, optional fields that tolerate `null` or an unexpected type (skipped,
+//! still validated), and raw JSON text of a value. Which fields matter is each dialect's
+//! business.
 
 use std::borrow::Cow;
 
 use jiter::{Jiter, JiterResult, Peek};
+
+use super::read::JsonRead;
 use memchr::memchr;
 
 use super::StreamError;
@@ -22,7 +25,7 @@ fn has_backslash(bytes: &[u8]) -> bool {
 
 /// Reads the string whose opening quote `j` has just peeked at, borrowing it from
 /// `payload` when it holds no escapes.
-pub(crate) fn read_str<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult<Cow<'a, str>> {
+pub(crate) fn read_str<'a>(j: &mut impl JsonRead, payload: &'a str) -> JiterResult<Cow<'a, str>> {
     let quote = j.current_index();
     let raw_len = j.known_bytes()?.len();
     let inner_start = quote + 1;
@@ -49,7 +52,7 @@ pub(crate) fn read_str<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult<C
 
 /// The next value when it is a string; any other value is skipped and gives `None`.
 pub(crate) fn opt_str<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
 ) -> JiterResult<Option<Cow<'a, str>>> {
     let peek = j.peek()?;
@@ -63,26 +66,38 @@ pub(crate) fn opt_str<'a>(
 
 /// The next value when it is a non-empty string; anything else gives `None`.
 pub(crate) fn opt_text<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
 ) -> JiterResult<Option<Cow<'a, str>>> {
     Ok(opt_str(j, payload)?.filter(|s| !s.is_empty()))
 }
 
 /// The next value when it is an integer that fits a `u32`; anything else gives `None`.
-pub(crate) fn opt_u32(j: &mut Jiter<'_>) -> JiterResult<Option<u32>> {
+pub(crate) fn opt_u32(j: &mut impl JsonRead) -> JiterResult<Option<u32>> {
     let peek = j.peek()?;
     if peek.is_num() {
         let bytes = j.known_number_bytes(peek)?;
-        Ok(std::str::from_utf8(bytes).ok().and_then(|s| s.parse().ok()))
+        Ok(parse_u32(bytes))
     } else {
         j.known_skip(peek)?;
         Ok(None)
     }
 }
 
+/// The value of a JSON number's text when it is an integer that fits a `u32` (what
+/// `str::parse::<u32>` gives for JSON number text, without the UTF-8 check).
+fn parse_u32(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() {
+        return None;
+    }
+    bytes.iter().try_fold(0u32, |acc, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        acc.checked_mul(10)?.checked_add(u32::from(digit))
+    })
+}
+
 /// The next value when it is a boolean; anything else gives `None`.
-pub(crate) fn opt_bool(j: &mut Jiter<'_>) -> JiterResult<Option<bool>> {
+pub(crate) fn opt_bool(j: &mut impl JsonRead) -> JiterResult<Option<bool>> {
     let peek = j.peek()?;
     if matches!(peek, Peek::True | Peek::False) {
         j.known_bool(peek).map(Some)
@@ -93,7 +108,10 @@ pub(crate) fn opt_bool(j: &mut Jiter<'_>) -> JiterResult<Option<bool>> {
 }
 
 /// The raw JSON text of the next value, or `None` when it is `null`.
-pub(crate) fn raw_value<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult<Option<&'a str>> {
+pub(crate) fn raw_value<'a>(
+    j: &mut impl JsonRead,
+    payload: &'a str,
+) -> JiterResult<Option<&'a str>> {
     let peek = j.peek()?;
     if peek == Peek::Null {
         j.known_null()?;
@@ -106,7 +124,7 @@ pub(crate) fn raw_value<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult<
 
 /// A string as itself, a number as its JSON text (error codes come as either).
 pub(crate) fn opt_code<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
 ) -> JiterResult<Option<Cow<'a, str>>> {
     let peek = j.peek()?;
@@ -124,7 +142,7 @@ pub(crate) fn opt_code<'a>(
 
 /// Enters the next value when it is an array, giving the peek at its first element; any
 /// other value is skipped and reads as an empty array.
-pub(crate) fn enter_array(j: &mut Jiter<'_>) -> JiterResult<Option<Peek>> {
+pub(crate) fn enter_array(j: &mut impl JsonRead) -> JiterResult<Option<Peek>> {
     let peek = j.peek()?;
     if peek == Peek::Array {
         j.known_array()
@@ -135,7 +153,7 @@ pub(crate) fn enter_array(j: &mut Jiter<'_>) -> JiterResult<Option<Peek>> {
 }
 
 /// The fields of an error object: `type`, `code`, `message`, `status`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct ErrorFields<'a> {
     /// `type` (most providers).
     pub type_: Option<Cow<'a, str>>,
@@ -185,7 +203,10 @@ const ERROR: Keys = Keys(&["type", "code", "message", "status"]);
 
 /// Reads an error value: an object with `type` / `code` / `message` / `status`, or a
 /// bare string (its message); `null` reads as empty.
-pub(crate) fn read_error<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult<ErrorFields<'a>> {
+pub(crate) fn read_error<'a>(
+    j: &mut impl JsonRead,
+    payload: &'a str,
+) -> JiterResult<ErrorFields<'a>> {
     let mut fields = ErrorFields::default();
     let peek = j.peek()?;
     if peek == Peek::String {
@@ -206,6 +227,13 @@ pub(crate) fn read_error<'a>(j: &mut Jiter<'a>, payload: &'a str) -> JiterResult
     Ok(fields)
 }
 
+/// Whether `a == b`, without a call to `memcmp`: member names are a few bytes long, and
+/// most candidates differ in length.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 /// The member names a reader cares about; keys are matched on their raw bytes (no
 /// decoding, no UTF-8 check), and only keys holding escapes are decoded first.
 #[derive(Debug, Clone, Copy)]
@@ -215,8 +243,10 @@ pub(crate) struct Keys(pub &'static [&'static str]);
 pub(crate) const OTHER: &str = "";
 
 impl Keys {
+    #[inline]
     fn lookup(self, raw: &[u8]) -> &'static str {
-        match self.0.iter().find(|name| name.as_bytes() == raw) {
+        let found = self.0.iter().find(|name| same_bytes(name.as_bytes(), raw));
+        match found {
             Some(name) => name,
             // Names hold no escapes: only an escaped key can still match.
             None if has_backslash(raw) => self.lookup_escaped(raw),
@@ -243,13 +273,15 @@ impl Keys {
     }
 
     /// Enters the object that must come next (an error otherwise); its first key.
-    pub(crate) fn first(self, j: &mut Jiter<'_>) -> JiterResult<Option<&'static str>> {
+    #[inline]
+    pub(crate) fn first(self, j: &mut impl JsonRead) -> JiterResult<Option<&'static str>> {
         Ok(j.next_object_bytes()?.map(|raw| self.lookup(raw)))
     }
 
     /// Enters the next value when it is an object, giving its first key; any other value
     /// is skipped and reads as an empty object.
-    pub(crate) fn enter(self, j: &mut Jiter<'_>) -> JiterResult<Option<&'static str>> {
+    #[inline]
+    pub(crate) fn enter(self, j: &mut impl JsonRead) -> JiterResult<Option<&'static str>> {
         let peek = j.peek()?;
         if peek == Peek::Object {
             self.first(j)
@@ -260,7 +292,8 @@ impl Keys {
     }
 
     /// The object's next key, or `None` at its end.
-    pub(crate) fn next(self, j: &mut Jiter<'_>) -> JiterResult<Option<&'static str>> {
+    #[inline]
+    pub(crate) fn next(self, j: &mut impl JsonRead) -> JiterResult<Option<&'static str>> {
         Ok(j.next_key_bytes()?.map(|raw| self.lookup(raw)))
     }
 }

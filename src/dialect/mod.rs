@@ -16,12 +16,18 @@ mod ollama;
 mod openai_chat;
 mod openai_completions;
 mod openai_responses;
+mod read;
+mod scan;
 mod tgi;
 mod token;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod scan_tests;
 
 use std::fmt;
 

@@ -3,12 +3,15 @@
 //! tool-call fragments; `finish_reason`; top-level `usage` and `error`; `data: [DONE]`.
 //! The chunk walk is shared with `openai_completions`, which reads `choices[i].text`.
 //!
-//! This is the hot path: one pass of jiter's streaming parser over the payload, values
-//! not needed skipped without being built, strings borrowed from the payload.
+//! This is the hot path: one pass of the fast `Scanner` over the payload (jiter's
+//! streaming parser when the scanner gives up), values not needed skipped without being
+//! built, strings borrowed from the payload.
 
 use jiter::{Jiter, Peek};
 
 use super::json::{enter_array, opt_str, opt_text, opt_u32, raw_value, read_error, Keys};
+use super::read::JsonRead;
+use super::scan::Scanner;
 use super::{is_done_marker, Batch, Stop, StreamState, Token, ToolCallDelta};
 
 /// Which chunk shape (chat or legacy completions) a choice has.
@@ -46,18 +49,34 @@ pub(super) fn parse_chunk<'a>(
         state.done = true;
         return Ok(());
     }
-    let mut j = Jiter::new(payload.as_bytes());
+    match read_chunk(&mut Scanner::new(payload), payload, shape, batch) {
+        // The scanner gave up: jiter decides (and reports any error).
+        Err(Stop::Json(_)) => {
+            *batch = Batch::default();
+            read_chunk(&mut Jiter::new(payload.as_bytes()), payload, shape, batch)
+        }
+        done => done,
+    }
+}
+
+/// Reads one chunk with `j`, the fast scanner or jiter: both give the same tokens.
+pub(super) fn read_chunk<'a>(
+    j: &mut impl JsonRead,
+    payload: &'a str,
+    shape: Shape,
+    batch: &mut Batch<'a>,
+) -> Result<(), Stop> {
     let mut usage = None;
     let mut error = None;
-    let mut key = TOP.first(&mut j)?;
+    let mut key = TOP.first(j)?;
     while let Some(k) = key {
         match k {
-            "choices" => read_choices(&mut j, payload, shape, batch)?,
-            "usage" => usage = raw_value(&mut j, payload)?,
-            "error" => error = Some(read_error(&mut j, payload)?),
+            "choices" => read_choices(j, payload, shape, batch)?,
+            "usage" => usage = raw_value(j, payload)?,
+            "error" => error = Some(read_error(j, payload)?),
             _ => j.next_skip()?,
         }
-        key = TOP.next(&mut j)?;
+        key = TOP.next(j)?;
     }
     j.finish()?;
     // Compatible servers put an `error` object beside (or instead of) choices.
@@ -69,7 +88,7 @@ pub(super) fn parse_chunk<'a>(
 }
 
 fn read_choices<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
     shape: Shape,
     batch: &mut Batch<'a>,
@@ -89,7 +108,7 @@ fn read_choices<'a>(
 }
 
 fn read_choice<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
     shape: Shape,
     position: u32,
@@ -111,7 +130,11 @@ fn read_choice<'a>(
     Ok(token)
 }
 
-fn read_delta<'a>(j: &mut Jiter<'a>, payload: &'a str, token: &mut Token<'a>) -> Result<(), Stop> {
+fn read_delta<'a>(
+    j: &mut impl JsonRead,
+    payload: &'a str,
+    token: &mut Token<'a>,
+) -> Result<(), Stop> {
     let mut reasoning_content = None;
     let mut reasoning = None;
     let mut key = DELTA.enter(j)?;
@@ -131,7 +154,7 @@ fn read_delta<'a>(j: &mut Jiter<'a>, payload: &'a str, token: &mut Token<'a>) ->
 }
 
 fn read_tool_calls<'a>(
-    j: &mut Jiter<'a>,
+    j: &mut impl JsonRead,
     payload: &'a str,
     calls: &mut Vec<ToolCallDelta<'a>>,
 ) -> Result<(), Stop> {
