@@ -5,7 +5,7 @@ twins, over byte iterables or httpx responses. Decoding happens in Rust
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -53,15 +53,7 @@ def iter_tokens(
         StreamError: The provider sent an error inside the stream.
         StreamInterrupted: The stream ended early (``.partial`` holds the text so far).
     """
-    chunks, on_error = _sync_source(source, dialect)
-    return token_iterator(
-        chunks,
-        dialect,
-        text_path=text_path,
-        max_event_bytes=max_event_bytes,
-        strict=strict,
-        on_error=on_error,
-    )
+    return _sync(source, dialect, False, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 
 
 def iter_text(
@@ -75,16 +67,7 @@ def iter_text(
     """Like ``iter_tokens``, but yields each token's text as a plain ``str`` and skips
     tokens without text: the fastest path.
     """
-    chunks, on_error = _sync_source(source, dialect)
-    return token_iterator(
-        chunks,
-        dialect,
-        text_path=text_path,
-        max_event_bytes=max_event_bytes,
-        strict=strict,
-        text_only=True,
-        on_error=on_error,
-    )
+    return _sync(source, dialect, True, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 
 
 def aiter_tokens(
@@ -96,15 +79,7 @@ def aiter_tokens(
     strict: bool = True,
 ) -> AsyncIterator[TokenChunk]:
     """The async twin of ``iter_tokens``."""
-    chunks, on_error = _async_source(source, dialect)
-    return token_async_iterator(
-        chunks,
-        dialect,
-        text_path=text_path,
-        max_event_bytes=max_event_bytes,
-        strict=strict,
-        on_error=on_error,
-    )
+    return _async(source, dialect, False, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 
 
 def aiter_text(
@@ -116,35 +91,56 @@ def aiter_text(
     strict: bool = True,
 ) -> AsyncIterator[str]:
     """The async twin of ``iter_text``."""
-    chunks, on_error = _async_source(source, dialect)
-    return token_async_iterator(
-        chunks,
-        dialect,
-        text_path=text_path,
-        max_event_bytes=max_event_bytes,
-        strict=strict,
-        text_only=True,
-        on_error=on_error,
-    )
-
-
-_OnError = Callable[[BaseException, int, str], BaseException | None] | None
+    return _async(source, dialect, True, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 
 
 def _media_types(dialect: str) -> tuple[str, ...]:
     return NDJSON if dialect == "ollama" else EVENT_STREAM
 
 
-def _sync_source(source: Any, dialect: str) -> tuple[Any, _OnError]:
-    """The byte chunks to decode, and how to report a transport error while reading."""
+def _sync(
+    source: Any,
+    dialect: str,
+    text_only: bool,
+    text_path: str | None,
+    max_event_bytes: int,
+    strict: bool,
+) -> Any:
+    """The Rust iterator over a byte iterable, or over a checked response's bytes (whose
+    transport errors become ``StreamInterrupted``)."""
+    on_error = None
     if isinstance(source, httpx.Response):
         check_response(source, _media_types(dialect))
-        return source.iter_bytes(), interrupted
-    return source, None
+        source, on_error = source.iter_bytes(), interrupted
+    return token_iterator(
+        source,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        text_only=text_only,
+        on_error=on_error,
+    )
 
 
-def _async_source(source: Any, dialect: str) -> tuple[Any, _OnError]:
-    """The async twin of ``_sync_source``."""
+def _async(
+    source: Any,
+    dialect: str,
+    text_only: bool,
+    text_path: str | None,
+    max_event_bytes: int,
+    strict: bool,
+) -> Any:
+    """The async twin of ``_sync`` (the response is checked when iteration starts)."""
+    on_error = None
     if isinstance(source, httpx.Response):
-        return checked_aiter_bytes(source, _media_types(dialect)), interrupted
-    return source, None
+        source, on_error = checked_aiter_bytes(source, _media_types(dialect)), interrupted
+    return token_async_iterator(
+        source,
+        dialect,
+        text_path=text_path,
+        max_event_bytes=max_event_bytes,
+        strict=strict,
+        text_only=text_only,
+        on_error=on_error,
+    )

@@ -120,38 +120,31 @@ pub fn with_attrs<T: pyo3::PyTypeInfo>(
 
 impl From<SseError> for PyErr {
     fn from(err: SseError) -> PyErr {
-        Python::attach(|py| {
-            let (limit, offset) = match &err {
-                SseError::EventTooLarge { limit, offset, .. } => (*limit, *offset),
-            };
-            let attrs = [
-                ("offset", offset.into_pyobject(py).map(Bound::into_any)),
-                ("limit", limit.into_pyobject(py).map(Bound::into_any)),
-            ];
-            let attrs: Vec<_> = attrs
-                .into_iter()
-                .filter_map(|(name, value)| value.ok().map(|v| (name, v)))
-                .collect();
-            with_attrs::<SSEError>(py, err.to_string(), &attrs)
-        })
+        let SseError::EventTooLarge { limit, offset, .. } = &err;
+        too_large(err.to_string(), *limit, *offset)
     }
 }
 
 impl From<NdjsonError> for PyErr {
     fn from(err: NdjsonError) -> PyErr {
-        Python::attach(|py| {
-            let NdjsonError::LineTooLong { limit, offset, .. } = &err;
-            let attrs = [
-                ("offset", offset.into_pyobject(py).map(Bound::into_any)),
-                ("limit", limit.into_pyobject(py).map(Bound::into_any)),
-            ];
-            let attrs: Vec<_> = attrs
-                .into_iter()
-                .filter_map(|(name, value)| value.ok().map(|v| (name, v)))
-                .collect();
-            with_attrs::<SSEError>(py, err.to_string(), &attrs)
-        })
+        let NdjsonError::LineTooLong { limit, offset, .. } = &err;
+        too_large(err.to_string(), *limit, *offset)
     }
+}
+
+/// `SSEError` for an event (or NDJSON line) over its bound, with `.limit` and `.offset`.
+fn too_large(message: String, limit: usize, offset: u64) -> PyErr {
+    Python::attach(|py| {
+        let attrs = [
+            ("offset", offset.into_pyobject(py).map(Bound::into_any)),
+            ("limit", limit.into_pyobject(py).map(Bound::into_any)),
+        ];
+        let attrs: Vec<_> = attrs
+            .into_iter()
+            .filter_map(|(name, value)| value.ok().map(|v| (name, v)))
+            .collect();
+        with_attrs::<SSEError>(py, message, &attrs)
+    })
 }
 
 impl From<CoreDecodeError> for PyErr {

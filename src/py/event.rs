@@ -84,12 +84,7 @@ impl PyServerSentEvent {
         let Ok(other) = other.cast::<Self>() else {
             return Ok(py.NotImplemented());
         };
-        let equal = self.key(py)?.eq(other.get().key(py)?)?;
-        match op {
-            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        compare(py, self.key(py)?.eq(other.get().key(py)?)?, op)
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -109,6 +104,17 @@ impl PyServerSentEvent {
             .into_pyobject(py)?
             .into_any())
     }
+}
+
+/// The result of `==` / `!=` given whether two values are equal; other comparisons are
+/// not implemented.
+pub fn compare(py: Python<'_>, equal: bool, op: CompareOp) -> PyResult<Py<PyAny>> {
+    let result = match op {
+        CompareOp::Eq => equal,
+        CompareOp::Ne => !equal,
+        _ => return Ok(py.NotImplemented()),
+    };
+    Ok(result.into_pyobject(py)?.to_owned().into_any().unbind())
 }
 
 /// Remembers the last Python string made for a value that tends to repeat.

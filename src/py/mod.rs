@@ -7,6 +7,7 @@ mod bytes;
 mod chunks;
 pub mod errors;
 mod event;
+mod feeder;
 mod guard;
 mod iter;
 mod json;

@@ -10,6 +10,8 @@ use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
+use super::event::compare;
+
 /// Where a token's JSON payload lives.
 pub enum Payload {
     /// A range of the chunk that carried it.
@@ -147,12 +149,7 @@ impl PyTokenChunk {
         let Ok(other) = other.cast::<Self>() else {
             return Ok(py.NotImplemented());
         };
-        let equal = self.key(py)?.eq(other.get().key(py)?)?;
-        match op {
-            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        compare(py, self.key(py)?.eq(other.get().key(py)?)?, op)
     }
 }
 
@@ -299,11 +296,6 @@ impl PyToolCallDelta {
         } else {
             return Ok(py.NotImplemented());
         };
-        let equal = mine.eq(theirs)?;
-        match op {
-            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        compare(py, mine.eq(theirs)?, op)
     }
 }

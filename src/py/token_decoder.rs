@@ -10,11 +10,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::bytes::as_bytes;
 use super::chunks::ChunkDecoder;
 use super::errors::interrupted;
 use super::event::StrCache;
-use super::guard::guard;
+use super::feeder::Feeder;
 use super::sse_decoder::check_max_event_bytes;
 use super::token_chunk::{Payload, PyTokenChunk, PyToolCallDelta};
 use crate::dialect::{Dialect, Token};
@@ -118,15 +117,27 @@ impl ChunkDecoder for TokenChunks {
     }
 }
 
+impl TextChunks {
+    /// The text of a token, as `str`, unless it has none.
+    fn push(
+        py: Python<'_>,
+        partial: &mut Partial,
+        out: &mut VecDeque<Py<PyAny>>,
+        token: &Token<'_>,
+    ) {
+        if !token.text.is_empty() {
+            partial.push(&token.text);
+            out.push_back(PyString::new(py, &token.text).into_any().unbind());
+        }
+    }
+}
+
 impl ChunkDecoder for TextChunks {
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
         let py = chunk.py();
         let Self { decoder, partial } = self;
         decoder.feed(chunk.as_bytes(), |token: &Token<'_>| {
-            if !token.text.is_empty() {
-                partial.push(&token.text);
-                out.push_back(PyString::new(py, &token.text).into_any().unbind());
-            }
+            Self::push(py, partial, out, token);
             Ok::<(), PyErr>(())
         })
     }
@@ -134,10 +145,7 @@ impl ChunkDecoder for TextChunks {
     fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
         let Self { decoder, partial } = self;
         decoder.flush(|token: &Token<'_>| {
-            if !token.text.is_empty() {
-                partial.push(&token.text);
-                out.push_back(PyString::new(py, &token.text).into_any().unbind());
-            }
+            Self::push(py, partial, out, token);
             Ok::<(), PyErr>(())
         })?;
         check_done(decoder, partial)
@@ -269,9 +277,7 @@ fn slice_range(outer: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
 /// Turns the stream of one response into tokens, incrementally.
 #[pyclass(name = "TokenDecoder", module = "seltzer")]
 pub struct PyTokenDecoder {
-    inner: TokenChunks,
-    error: Option<PyErr>,
-    out: VecDeque<Py<PyAny>>,
+    feeder: Feeder<TokenChunks>,
 }
 
 #[pymethods]
@@ -280,78 +286,43 @@ impl PyTokenDecoder {
     #[pyo3(signature = (dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES))]
     fn new(dialect: &str, text_path: Option<&str>, max_event_bytes: usize) -> PyResult<Self> {
         let dialect = self::dialect(dialect, text_path)?;
+        // The decoder API reports `done` and leaves a missing marker to the caller.
+        let chunks = TokenChunks::new(dialect, check_max_event_bytes(max_event_bytes)?, false);
         Ok(Self {
-            // The decoder API reports `done` and leaves a missing marker to the caller.
-            inner: TokenChunks::new(dialect, check_max_event_bytes(max_event_bytes)?, false),
-            error: None,
-            out: VecDeque::new(),
+            feeder: Feeder::new(chunks),
         })
     }
 
     /// Decodes a chunk; returns the tokens it completes.
     #[pyo3(signature = (data, /))]
-    fn feed<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
-        guard(|| {
-            if let Some(err) = &self.error {
-                return Err(err.clone_ref(py));
-            }
-            let bytes = as_bytes(data)?;
-            let result = self.inner.feed(&bytes, &mut self.out);
-            self.take(py, result)
-        })
+    fn feed<'py>(&mut self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        self.feeder.feed(data)
     }
 
     /// Ends the stream; returns the tokens still pending (NDJSON: an unterminated line).
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        guard(|| {
-            if let Some(err) = &self.error {
-                return Err(err.clone_ref(py));
-            }
-            let result = self.inner.finish(py, &mut self.out);
-            self.take(py, result)
-        })
+        self.feeder.flush(py)
     }
 
     /// Whether the stream's terminal marker has been decoded.
     #[getter]
     fn done(&self) -> bool {
-        self.inner.decoder.done()
+        self.feeder.inner.decoder.done()
     }
 
     /// The dialect's name.
     #[getter]
     fn dialect(&self) -> &'static str {
-        self.inner.decoder.dialect().name()
+        self.feeder.inner.decoder.dialect().name()
     }
 
     fn __repr__(&self) -> String {
+        let decoder = &self.feeder.inner.decoder;
         format!(
             "TokenDecoder({:?}, done={}, offset={})",
-            self.inner.decoder.dialect().name(),
-            if self.inner.decoder.done() {
-                "True"
-            } else {
-                "False"
-            },
-            self.inner.decoder.offset()
+            decoder.dialect().name(),
+            if decoder.done() { "True" } else { "False" },
+            decoder.offset()
         )
-    }
-}
-
-impl PyTokenDecoder {
-    /// Returns the decoded tokens; an error is raised now when nothing came before it in
-    /// this call, else kept for the next call so that those tokens are not lost.
-    fn take<'py>(&mut self, py: Python<'py>, result: PyResult<()>) -> PyResult<Bound<'py, PyList>> {
-        if let Err(err) = result {
-            self.error = Some(err.clone_ref(py));
-            if self.out.is_empty() {
-                return Err(err);
-            }
-        }
-        PyList::new(py, self.out.drain(..))
     }
 }
