@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-import seltzer
 from httpx_sse import EventSource
 from openai._streaming import SSEDecoder as OpenAIDecoder
 
+import seltzer
 from benches.conftest import CHUNKINGS, N_EVENTS
 
 Pairs = list[tuple[str, str]]

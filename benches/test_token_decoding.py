@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 import httpx
 import orjson
 import pytest
-import seltzer
 from httpx_sse import EventSource
 from openai._streaming import SSEDecoder as OpenAIDecoder
 
+import seltzer
 from benches.conftest import N_EVENTS, anthropic_stream, chat_stream, rechunk
 
 Texts = Iterable[str]

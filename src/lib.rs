@@ -2,6 +2,7 @@
 //! of the Python extension `seltzer._core`; the work happens in the modules.
 
 pub mod dialect;
+pub mod mock;
 pub mod ndjson;
 pub mod sse;
 pub mod token;

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-import seltzer
 from httpx_sse import EventSource as HttpxSseEventSource
 from openai._streaming import SSEDecoder as OpenAIDecoder
 
+import seltzer
 from tests.conftest import chunked, fixture_cases
 
 CASES = fixture_cases(".sse")

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 import seltzer
 from seltzer import ServerSentEvent
-
 from tests.conftest import MODES, run_async
 from tests.server import Conn, LoopbackServer, write_until_disconnect
 

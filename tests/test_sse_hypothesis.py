@@ -3,9 +3,10 @@ or raise a SeltzerError, and chunking never changes the outcome."""
 
 from __future__ import annotations
 
-import seltzer
 from hypothesis import given
 from hypothesis import strategies as st
+
+import seltzer
 
 PIECES = st.sampled_from(
     [

@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import pytest
+
 import seltzer
 from seltzer import ServerSentEvent
-
 from tests.conftest import MODES, acollect, run_async
 
 

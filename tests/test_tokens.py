@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import seltzer
 from hypothesis import given
 from hypothesis import strategies as st
 
+import seltzer
 from tests.conftest import MODES, run_async
 from tests.server import Conn, LoopbackServer
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import seltzer
 
+import seltzer
 from tests.conftest import MODES, chunked, fixture_cases, run_async
 
 CASES = fixture_cases(".sse") + fixture_cases(".ndjson")

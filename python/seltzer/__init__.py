@@ -3,6 +3,7 @@
 The public API; see ``seltzer.sse`` for the httpx integration.
 """
 
+from seltzer import mock
 from seltzer._core import (
     DEFAULT_MAX_EVENT_BYTES,
     DIALECTS,
@@ -50,4 +51,5 @@ __all__ = [
     "iter_sse",
     "iter_text",
     "iter_tokens",
+    "mock",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "AsyncChunkIterator",
     "ChunkIterator",
     "DecodeError",
+    "MockServer",
     "SSEDecoder",
     "SSEError",
     "SeltzerError",
@@ -26,6 +27,7 @@ __all__ = [
     "__version__",
     "sse_async_iterator",
     "sse_iterator",
+    "start_mock_server",
     "token_async_iterator",
     "token_iterator",
 ]
@@ -310,3 +312,48 @@ def token_async_iterator(
     on_error: _OnError = None,
 ) -> AsyncChunkIterator:
     """The async twin of ``token_iterator``."""
+
+@final
+class MockServer:
+    """A running mock LLM server (Rust, tokio + hyper) on a background thread."""
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. "http://127.0.0.1:41234"."""
+    @property
+    def host(self) -> str:
+        """The address it listens on."""
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+    @property
+    def running(self) -> bool:
+        """Whether it still runs."""
+    def stats(self) -> dict[str, int]:
+        """Counters: requests, open_connections, connections, tokens."""
+    def shutdown(self) -> None:
+        """Stops accepting, closes every connection and joins the server's thread."""
+
+def start_mock_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ttft_ms: int = 0,
+    itl_ms: int = 0,
+    jitter_ms: int = 0,
+    tokens: int = 16,
+    batch: int = 1,
+    seed: int = 0,
+    unicode: bool = False,
+    fault: str | None = None,
+    retry_after_s: int = 1,
+    timestamps: bool = False,
+    model: str = "mock-model",
+    worker_threads: int = 1,
+) -> MockServer:
+    """Starts a mock server; returns once it listens.
+
+    Raises:
+        OSError: The address cannot be bound.
+        ValueError: An unknown fault spec, or batch 0.
+    """

@@ -1,19 +1,28 @@
 """The ``seltzer`` command line.
 
-``seltzer decode FILE --dialect D`` decodes a recorded stream (a file, or ``-`` for
-stdin) in Rust and prints each token's text as it is decoded, ``--sep``-separated like
-LangChain's streaming guide prints them.
+``seltzer stream PROMPT`` streams a completion's tokens to stdout as they arrive, from a
+real endpoint or (with no API key or base URL) from the embedded mock server;
+``seltzer mock`` runs the mock server in the foreground; ``seltzer decode FILE`` decodes a
+recorded stream. Tokens print ``--sep``-separated, as LangChain's streaming guide does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from seltzer import DIALECTS, SeltzerError, iter_text
+import httpx
+
+from seltzer import DIALECTS, SeltzerError, iter_text, mock
+from seltzer.endpoints import api_key_from_env, stream_request
+
+#: Where each dialect's API sits under a server's root, as its SDK's base URL has it.
+_MOCK_BASE_PATHS = {"anthropic": "/v1", "gemini": "/v1beta", "tgi": "", "ollama": ""}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,10 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"seltzer: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except (OSError, httpx.HTTPError, ValueError) as exc:
         if args.debug:
             raise
-        print(f"seltzer: {exc}", file=sys.stderr)
+        print(f"seltzer: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -40,6 +49,33 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seltzer", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    stream = commands.add_parser("stream", help="stream a completion's tokens to stdout")
+    stream.add_argument("prompt", help="the user message")
+    stream.add_argument("--dialect", default="openai-chat", choices=DIALECTS)
+    stream.add_argument("--model", default=None, help="model name (a default per dialect)")
+    stream.add_argument("--base-url", default=None, help="the API's base URL, as its SDK takes it")
+    stream.add_argument("--mock", action="store_true", help="stream from the embedded mock server")
+    stream.add_argument("--max-tokens", type=int, default=None)
+    stream.add_argument("--sep", default="", help='printed after each token, e.g. "|"')
+    stream.add_argument("--timeout", type=float, default=60.0, help="read timeout, seconds")
+    stream.add_argument("--ttft-ms", type=int, default=150, help="mock: time to first token")
+    stream.add_argument("--itl-ms", type=int, default=25, help="mock: inter-token interval")
+    stream.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    stream.set_defaults(run=_stream)
+
+    serve = commands.add_parser("mock", help="run the mock LLM server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--ttft-ms", type=int, default=0)
+    serve.add_argument("--itl-ms", type=int, default=0)
+    serve.add_argument("--jitter-ms", type=int, default=0)
+    serve.add_argument("--tokens", type=int, default=16, help="tokens per response")
+    serve.add_argument("--batch", type=int, default=1, help="token events per write")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--fault", default=None, help="e.g. drop@5, status:429, stall@3:2000")
+    serve.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(run=_mock)
+
     decode = commands.add_parser("decode", help="print the tokens of a recorded stream")
     decode.add_argument("file", help="a response body (SSE, or NDJSON for ollama), or - for stdin")
     decode.add_argument(
@@ -60,6 +96,60 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     decode.set_defaults(run=_decode)
     return parser
+
+
+def _stream(args: argparse.Namespace) -> int:
+    api_key = api_key_from_env(args.dialect)
+    use_mock = args.mock or (args.base_url is None and api_key is None)
+    with contextlib.ExitStack() as stack:
+        base_url = args.base_url
+        if use_mock:
+            pacing = {"ttft_ms": args.ttft_ms, "itl_ms": args.itl_ms, "tokens": 48}
+            server = stack.enter_context(mock.serve(**pacing))
+            base_url = server.url + _MOCK_BASE_PATHS.get(args.dialect, "/v1")
+            api_key = None
+        request = stream_request(
+            args.dialect,
+            args.prompt,
+            base_url=base_url,
+            model=args.model,
+            max_tokens=args.max_tokens,
+            api_key=api_key,
+        )
+        timeout = httpx.Timeout(10.0, read=args.timeout)
+        client = stack.enter_context(httpx.Client(timeout=timeout))
+        response = stack.enter_context(
+            client.stream(request.method, request.url, json=request.json, headers=request.headers)
+        )
+        for text in iter_text(response, args.dialect):
+            sys.stdout.write(text + args.sep)
+            sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def _mock(args: argparse.Namespace) -> int:
+    options = {
+        "ttft_ms": args.ttft_ms,
+        "itl_ms": args.itl_ms,
+        "jitter_ms": args.jitter_ms,
+        "tokens": args.tokens,
+        "batch": args.batch,
+        "seed": args.seed,
+        "fault": args.fault,
+    }
+    with mock.serve(args.host, args.port, **options) as server:
+        print(f"seltzer mock server listening on {server.url} (Ctrl-C stops it)")
+        body = '{"model": "m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
+        print(
+            f"try: curl -N {server.url}/v1/chat/completions "
+            f"-H 'content-type: application/json' -d '{body}'"
+        )
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    print("stopped", file=sys.stderr)
+    return 0
 
 
 def _decode(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::dialect::{DecodeError as CoreDecodeError, StreamError as CoreStreamError};
+use crate::mock::{FaultParseError, MockError};
 use crate::ndjson::NdjsonError;
 use crate::sse::SseError;
 use crate::token::DecodeFailure;
@@ -198,4 +199,16 @@ pub fn interrupted(message: String, partial: &str) -> PyErr {
         let partial = pyo3::types::PyString::new(py, partial).into_any();
         with_attrs::<StreamInterrupted>(py, message, &[("partial", partial)])
     })
+}
+
+impl From<MockError> for PyErr {
+    fn from(err: MockError) -> PyErr {
+        pyo3::exceptions::PyOSError::new_err(err.to_string())
+    }
+}
+
+impl From<FaultParseError> for PyErr {
+    fn from(err: FaultParseError) -> PyErr {
+        pyo3::exceptions::PyValueError::new_err(err.to_string())
+    }
 }

@@ -11,6 +11,7 @@ mod feeder;
 mod guard;
 mod iter;
 mod json;
+mod mock;
 mod pump;
 mod sse_decoder;
 mod token_chunk;
@@ -124,6 +125,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token_decoder::PyTokenDecoder>()?;
     m.add_function(wrap_pyfunction!(token_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(token_async_iterator, m)?)?;
+    m.add_class::<mock::PyMockServer>()?;
+    m.add_function(wrap_pyfunction!(mock::start_mock_server, m)?)?;
     m.add(
         "DIALECTS",
         pyo3::types::PyTuple::new(m.py(), crate::dialect::DIALECT_NAMES)?,
