@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use jiter::Jiter;
 
+use super::fast;
 use super::json::{opt_str, opt_text, opt_u32, raw_value, read_error, ErrorFields, Keys};
 use super::read::JsonRead;
 use super::scan::Scanner;
@@ -34,20 +35,20 @@ const KEYS: Keys = Keys(&[
 /// The fields of one Messages event that any event type may need.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Fields<'a> {
-    type_: Option<Cow<'a, str>>,
-    index: Option<u32>,
-    delta_type: Option<Cow<'a, str>>,
-    delta_text: Option<Cow<'a, str>>,
-    delta_thinking: Option<Cow<'a, str>>,
-    delta_partial_json: Option<Cow<'a, str>>,
-    delta_stop_reason: Option<Cow<'a, str>>,
-    block_type: Option<Cow<'a, str>>,
-    block_id: Option<Cow<'a, str>>,
-    block_name: Option<Cow<'a, str>>,
-    block_text: Option<Cow<'a, str>>,
-    message_usage: Option<&'a str>,
-    usage: Option<&'a str>,
-    error: Option<ErrorFields<'a>>,
+    pub(super) type_: Option<Cow<'a, str>>,
+    pub(super) index: Option<u32>,
+    pub(super) delta_type: Option<Cow<'a, str>>,
+    pub(super) delta_text: Option<Cow<'a, str>>,
+    pub(super) delta_thinking: Option<Cow<'a, str>>,
+    pub(super) delta_partial_json: Option<Cow<'a, str>>,
+    pub(super) delta_stop_reason: Option<Cow<'a, str>>,
+    pub(super) block_type: Option<Cow<'a, str>>,
+    pub(super) block_id: Option<Cow<'a, str>>,
+    pub(super) block_name: Option<Cow<'a, str>>,
+    pub(super) block_text: Option<Cow<'a, str>>,
+    pub(super) message_usage: Option<&'a str>,
+    pub(super) usage: Option<&'a str>,
+    pub(super) error: Option<ErrorFields<'a>>,
 }
 
 /// Decodes one Messages event.
@@ -62,7 +63,7 @@ pub(super) fn parse<'a>(
         return Ok(());
     }
     let mut f = Fields::default();
-    read_fields(payload, &mut f)?;
+    read_fields(payload, &mut f, &mut state.resume)?;
     let index = f.index.unwrap_or(0);
     match f.type_.as_deref().unwrap_or_default() {
         "content_block_delta" => match f.delta_type.as_deref().unwrap_or_default() {
@@ -124,8 +125,16 @@ pub(super) fn parse<'a>(
 }
 
 /// Reads the fields of one event into `f` (filled in place: the struct is large): the
-/// fast scanner's reading, or jiter's when it gives up.
-fn read_fields<'a>(payload: &'a str, f: &mut Fields<'a>) -> Result<(), Stop> {
+/// first-tier reader's reading, else the fast scanner's, else jiter's.
+fn read_fields<'a>(
+    payload: &'a str,
+    f: &mut Fields<'a>,
+    resume: &mut fast::Resume,
+) -> Result<(), Stop> {
+    if fast::anthropic::read_fields(payload, f, resume).is_some() {
+        return Ok(());
+    }
+    *f = Fields::default();
     match read_fields_with(&mut Scanner::new(payload), payload, f) {
         Err(Stop::Json(_)) => {
             *f = Fields::default();

@@ -86,7 +86,7 @@ pub(crate) fn opt_u32(j: &mut impl JsonRead) -> JiterResult<Option<u32>> {
 
 /// The value of a JSON number's text when it is an integer that fits a `u32` (what
 /// `str::parse::<u32>` gives for JSON number text, without the UTF-8 check).
-fn parse_u32(bytes: &[u8]) -> Option<u32> {
+pub(crate) fn parse_u32(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() {
         return None;
     }

@@ -9,6 +9,7 @@
 mod anthropic;
 mod batch;
 mod error;
+mod fast;
 mod gemini;
 mod json;
 mod json_pointer;
@@ -28,6 +29,10 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod scan_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod fast_tests;
 
 use std::fmt;
 
@@ -216,6 +221,8 @@ pub(crate) struct StreamState {
     pub calls: u32,
     /// Anthropic content-block indexes that are client `tool_use` blocks.
     pub tool_blocks: Vec<u32>,
+    /// Where the first-tier reader can take up the next payload.
+    pub resume: fast::Resume,
 }
 
 /// The terminal marker OpenAI-style streams end with.

@@ -3,12 +3,13 @@
 //! tool-call fragments; `finish_reason`; top-level `usage` and `error`; `data: [DONE]`.
 //! The chunk walk is shared with `openai_completions`, which reads `choices[i].text`.
 //!
-//! This is the hot path: one pass of the fast `Scanner` over the payload (jiter's
-//! streaming parser when the scanner gives up), values not needed skipped without being
-//! built, strings borrowed from the payload.
+//! This is the hot path: one pass of the first-tier `fast::openai` reader over the
+//! payload (the generic fast `Scanner` when it gives up, then jiter's streaming parser),
+//! values not needed skipped without being built, strings borrowed from the payload.
 
 use jiter::{Jiter, Peek};
 
+use super::fast;
 use super::json::{enter_array, opt_str, opt_text, opt_u32, raw_value, read_error, Keys};
 use super::read::JsonRead;
 use super::scan::Scanner;
@@ -49,6 +50,10 @@ pub(super) fn parse_chunk<'a>(
         state.done = true;
         return Ok(());
     }
+    if fast::openai::read_chunk(payload, shape, batch, &mut state.resume).is_some() {
+        return Ok(());
+    }
+    *batch = Batch::default();
     match read_chunk(&mut Scanner::new(payload), payload, shape, batch) {
         // The scanner gave up: jiter decides (and reports any error).
         Err(Stop::Json(_)) => {

@@ -13,12 +13,12 @@ use super::scan::Scanner;
 use super::{Batch, Stop};
 
 /// JSON whitespace, mostly none.
-fn ws() -> impl Strategy<Value = &'static str> {
+pub(super) fn ws() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec!["", "", "", "", " ", "\n", "\t ", "\r\n  "])
 }
 
 /// A string literal: plain text, UTF-8, valid and invalid escapes, raw control bytes.
-fn string() -> BoxedStrategy<String> {
+pub(super) fn string() -> BoxedStrategy<String> {
     let piece = prop::sample::select(vec![
         "",
         "a",
@@ -54,7 +54,7 @@ fn string() -> BoxedStrategy<String> {
 }
 
 /// A scalar's JSON text, including some that are not valid JSON.
-fn scalar() -> BoxedStrategy<String> {
+pub(super) fn scalar() -> BoxedStrategy<String> {
     prop_oneof![
         prop::sample::select(vec![
             "0",
@@ -100,7 +100,7 @@ fn object(members: &[(String, String)], pad: &str) -> String {
 }
 
 /// Any JSON value (and some near misses), nested a few levels.
-fn value() -> BoxedStrategy<String> {
+pub(super) fn value() -> BoxedStrategy<String> {
     scalar()
         .prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
@@ -148,7 +148,7 @@ fn array_of(item: BoxedStrategy<String>) -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn chat_payload() -> BoxedStrategy<String> {
+pub(super) fn chat_payload() -> BoxedStrategy<String> {
     let text = || string();
     let function = object_of(vec![field("name", text()), field("arguments", text())]);
     let call = object_of(vec![
@@ -181,7 +181,7 @@ fn chat_payload() -> BoxedStrategy<String> {
     ])
 }
 
-fn anthropic_payload() -> BoxedStrategy<String> {
+pub(super) fn anthropic_payload() -> BoxedStrategy<String> {
     let text = || string();
     let kind = || {
         prop::sample::select(vec![
@@ -221,7 +221,7 @@ fn anthropic_payload() -> BoxedStrategy<String> {
 }
 
 /// `payload` with up to three bytes replaced, inserted or removed (kept valid UTF-8).
-fn mutated(payload: BoxedStrategy<String>) -> BoxedStrategy<String> {
+pub(super) fn mutated(payload: BoxedStrategy<String>) -> BoxedStrategy<String> {
     let edit = (
         any::<prop::sample::Index>(),
         0..3u8,
