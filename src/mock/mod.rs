@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use seltzer::mock::{MockConfig, MockServer};
-//! let server = MockServer::start(MockConfig { itl_ms: 20, ..MockConfig::default() })?;
+//! let mut server = MockServer::start(MockConfig { itl_ms: 20, ..MockConfig::default() })?;
 //! println!("{}", server.url()); // POST {url}/v1/chat/completions
 //! server.shutdown();
 //! # Ok::<(), seltzer::mock::MockError>(())
