@@ -15,18 +15,17 @@
 // it holds.
 #![allow(unsafe_code)]
 
-use std::ffi::{c_int, c_void};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ffi::c_void;
 use std::ptr;
 
-use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyStopIteration};
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
-use super::errors::SeltzerError;
 use super::pump::{Pump, Step};
+use super::rawtype::{create_type, new_instance, return_self, slot, with_state};
 
 /// The iterator's state, owned by the Python object.
 struct State {
@@ -34,14 +33,6 @@ struct State {
     source: Py<PyAny>,
     /// The awaitable iterator of the source's pending `__anext__()`, while one runs.
     awaiting: Option<Py<PyAny>>,
-}
-
-/// The Python object: a header and a pointer to the Rust state.
-#[repr(C)]
-struct RawIter {
-    ob_base: ffi::PyObject,
-    /// Owned `Box<State>`; null while a slot function is using it (re-entry guard).
-    state: *mut State,
 }
 
 /// How the awaitable is being resumed.
@@ -119,37 +110,23 @@ pub fn new_async_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<
     let source = source
         .call_method0(pyo3::intern!(py, "__aiter__"))?
         .unbind();
-    let tp = type_object(py)?;
-    let state = Box::new(State {
+    let state = State {
         pump,
         source,
         awaiting: None,
-    });
-    // SAFETY: attached (`py`); `tp` is our heap type, whose tp_alloc returns a zeroed
-    // object of `basicsize` = size_of::<RawIter>() with one reference, or null with an
-    // exception set.
-    unsafe {
-        let alloc: ffi::allocfunc =
-            std::mem::transmute(ffi::PyType_GetSlot(tp.as_type_ptr(), ffi::Py_tp_alloc));
-        let obj = alloc(tp.as_type_ptr(), 0);
-        if obj.is_null() {
-            return Err(PyErr::fetch(py));
-        }
-        (*obj.cast::<RawIter>()).state = Box::into_raw(state);
-        Ok(Bound::from_owned_ptr(py, obj).unbind())
-    }
+    };
+    new_instance(type_object(py)?, state)
 }
 
 /// The `AsyncChunkIterator` type, created once.
 pub fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    TYPE.get_or_try_init(py, || create_type(py))
+    TYPE.get_or_try_init(py, || create(py))
         .map(|tp| tp.bind(py))
 }
 
-#[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
-fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
-    // The type keeps pointers to its methods and name: they live as long as the process.
+fn create(py: Python<'_>) -> PyResult<Py<PyType>> {
+    // The type keeps a pointer to its method table: it lives as long as the process.
     let methods: &'static mut [ffi::PyMethodDef; 4] = Box::leak(Box::new([
         ffi::PyMethodDef {
             ml_name: c"send".as_ptr(),
@@ -177,76 +154,22 @@ fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
         },
         ffi::PyMethodDef::zeroed(),
     ]));
-    let slots: &'static mut [ffi::PyType_Slot; 11] = Box::leak(Box::new([
-        slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
-        slot(ffi::Py_tp_iter, return_self as *mut c_void),
-        slot(ffi::Py_tp_iternext, iternext as *mut c_void),
-        slot(ffi::Py_am_await, return_self as *mut c_void),
-        slot(ffi::Py_am_aiter, return_self as *mut c_void),
-        slot(ffi::Py_am_anext, anext as *mut c_void),
-        slot(ffi::Py_am_send, am_send as *mut c_void),
-        slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
-        slot(
-            ffi::Py_tp_doc,
-            c"Async iterator of decoded items over an async iterable of byte chunks; it is \
-              its own awaitable, so that ready items cost no event-loop turn."
-                .as_ptr() as *mut c_void,
-        ),
-        slot(0, ptr::null_mut()),
-        slot(0, ptr::null_mut()),
-    ]));
-    let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
-        name: c"seltzer._core.AsyncChunkIterator".as_ptr(),
-        basicsize: std::mem::size_of::<RawIter>() as c_int,
-        itemsize: 0,
-        flags: ffi::Py_TPFLAGS_DEFAULT as _,
-        slots: slots.as_mut_ptr(),
-    }));
-    // SAFETY: attached; the spec and everything it points to are 'static (leaked).
-    unsafe {
-        let tp = ffi::PyType_FromSpec(spec);
-        Ok(Bound::from_owned_ptr_or_err(py, tp)?
-            .cast_into::<PyType>()?
-            .unbind())
-    }
-}
-
-fn slot(slot: c_int, pfunc: *mut c_void) -> ffi::PyType_Slot {
-    ffi::PyType_Slot { slot, pfunc }
-}
-
-/// Runs `f` with the object's state, catching panics and re-entry. Returns `None` with
-/// a Python exception set when `f` could not run or panicked.
-///
-/// SAFETY (caller): `obj` is a live `RawIter` and the thread is attached.
-unsafe fn with_state<R>(
-    obj: *mut ffi::PyObject,
-    f: impl FnOnce(Python<'_>, &mut State) -> PyResult<R>,
-) -> Option<R> {
-    let py = Python::assume_attached();
-    let raw = obj.cast::<RawIter>();
-    // Take the state out while it is in use: a re-entrant call finds null and fails
-    // instead of aliasing it.
-    let state = (*raw).state;
-    if state.is_null() {
-        PyRuntimeError::new_err("seltzer async iterator is already running").restore(py);
-        return None;
-    }
-    (*raw).state = ptr::null_mut();
-    let result = catch_unwind(AssertUnwindSafe(|| f(py, &mut *state)));
-    (*raw).state = state;
-    match result {
-        Ok(Ok(value)) => Some(value),
-        Ok(Err(err)) => {
-            err.restore(py);
-            None
-        }
-        Err(_) => {
-            SeltzerError::new_err("internal error in seltzer's async iterator (please report it)")
-                .restore(py);
-            None
-        }
-    }
+    let doc = c"Async iterator of decoded items over an async iterable of byte chunks; it is \
+                its own awaitable, so that ready items cost no event-loop turn.";
+    create_type::<State>(
+        py,
+        c"seltzer._core.AsyncChunkIterator",
+        vec![
+            slot(ffi::Py_tp_iter, return_self as *mut c_void),
+            slot(ffi::Py_tp_iternext, iternext as *mut c_void),
+            slot(ffi::Py_am_await, return_self as *mut c_void),
+            slot(ffi::Py_am_aiter, return_self as *mut c_void),
+            slot(ffi::Py_am_anext, anext as *mut c_void),
+            slot(ffi::Py_am_send, am_send as *mut c_void),
+            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
+            slot(ffi::Py_tp_doc, doc.as_ptr().cast_mut().cast()),
+        ],
+    )
 }
 
 /// `am_send`: CPython's fast path for `await`; a ready item is a plain return.
@@ -255,7 +178,7 @@ unsafe extern "C" fn am_send(
     arg: *mut ffi::PyObject,
     result: *mut *mut ffi::PyObject,
 ) -> ffi::PySendResult {
-    let outcome = with_state(obj, |py, state| {
+    let outcome = with_state(obj, |py, state: &mut State| {
         let resume = if arg.is_null() || arg == ffi::Py_None() {
             Resume::Next
         } else {
@@ -311,14 +234,16 @@ unsafe fn outcome_to_ptr(outcome: Option<Outcome>) -> *mut ffi::PyObject {
 }
 
 unsafe extern "C" fn iternext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    outcome_to_ptr(with_state(obj, |py, state| state.drive(py, Resume::Next)))
+    outcome_to_ptr(with_state(obj, |py, state: &mut State| {
+        state.drive(py, Resume::Next)
+    }))
 }
 
 unsafe extern "C" fn method_send(
     obj: *mut ffi::PyObject,
     arg: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    outcome_to_ptr(with_state(obj, |py, state| {
+    outcome_to_ptr(with_state(obj, |py, state: &mut State| {
         if arg == ffi::Py_None() {
             state.drive(py, Resume::Next)
         } else {
@@ -331,7 +256,7 @@ unsafe extern "C" fn method_throw(
     obj: *mut ffi::PyObject,
     args: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    outcome_to_ptr(with_state(obj, |py, state| {
+    outcome_to_ptr(with_state(obj, |py, state: &mut State| {
         let args = Bound::from_borrowed_ptr(py, args).cast_into::<PyTuple>()?;
         if state.awaiting.is_none() {
             // Nothing pending to throw into: raise it here, as a finished coroutine does.
@@ -349,7 +274,7 @@ unsafe extern "C" fn method_close(
     obj: *mut ffi::PyObject,
     _args: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    match with_state(obj, |py, state| state.close(py)) {
+    match with_state(obj, |py, state: &mut State| state.close(py)) {
         Some(()) => {
             let none = ffi::Py_None();
             ffi::Py_INCREF(none);
@@ -360,7 +285,7 @@ unsafe extern "C" fn method_close(
 }
 
 unsafe extern "C" fn anext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    let finished = with_state(obj, |_, state| {
+    let finished = with_state(obj, |_, state: &mut State| {
         Ok(state.pump.exhausted() && state.awaiting.is_none())
     });
     match finished {
@@ -371,24 +296,4 @@ unsafe extern "C" fn anext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
         Some(false) => return_self(obj),
         None => ptr::null_mut(),
     }
-}
-
-unsafe extern "C" fn return_self(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    ffi::Py_INCREF(obj);
-    obj
-}
-
-unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
-    let raw = obj.cast::<RawIter>();
-    let state = (*raw).state;
-    if !state.is_null() {
-        (*raw).state = ptr::null_mut();
-        // Dropping the state releases the source and pending items (attached here).
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(state))));
-    }
-    let tp = ffi::Py_TYPE(obj);
-    let free: ffi::freefunc = std::mem::transmute(ffi::PyType_GetSlot(tp, ffi::Py_tp_free));
-    free(obj.cast());
-    // Instances of heap types hold a reference to their type.
-    ffi::Py_DECREF(tp.cast());
 }

@@ -13,6 +13,7 @@ mod iter;
 mod json;
 mod mock;
 mod pump;
+mod rawtype;
 mod sse_decoder;
 mod token_chunk;
 mod token_decoder;
@@ -21,7 +22,6 @@ use pyo3::prelude::*;
 
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
 use chunks::SseEvents;
-use iter::PyChunkIterator;
 use pump::Pump;
 use sse_decoder::check_max_event_bytes;
 
@@ -35,9 +35,9 @@ fn sse_iterator(
     source: &Bound<'_, PyAny>,
     max_event_bytes: usize,
     on_error: Option<Py<PyAny>>,
-) -> PyResult<PyChunkIterator> {
+) -> PyResult<Py<PyAny>> {
     let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
-    PyChunkIterator::new(source, Pump::new(decoder, on_error))
+    iter::new_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Async iterator of `ServerSentEvent`s over an async iterable of byte chunks.
@@ -89,9 +89,9 @@ fn token_iterator(
     strict: bool,
     text_only: bool,
     on_error: Option<Py<PyAny>>,
-) -> PyResult<PyChunkIterator> {
+) -> PyResult<Py<PyAny>> {
     let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
-    PyChunkIterator::new(source, Pump::new(decoder, on_error))
+    iter::new_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Async iterator of `TokenChunk`s (or `str` texts) over async byte chunks.
@@ -116,7 +116,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<PyServerSentEvent>()?;
     m.add_class::<PySseDecoder>()?;
-    m.add_class::<PyChunkIterator>()?;
+    m.add("ChunkIterator", iter::type_object(m.py())?)?;
     m.add("AsyncChunkIterator", aiter::type_object(m.py())?)?;
     m.add_function(wrap_pyfunction!(sse_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(sse_async_iterator, m)?)?;
