@@ -254,7 +254,7 @@ def test_read_timeout_is_stream_interrupted(server: LoopbackServer, mode: str) -
         conn.end()
 
     seen: list[ServerSentEvent] = []
-    started = time.monotonic()
+    # The server resumes after 1.5 s: only the 0.3 s read timeout can end this early.
     with pytest.raises(seltzer.StreamInterrupted) as info:
         stream_events(
             server.url + "/s",
@@ -262,7 +262,6 @@ def test_read_timeout_is_stream_interrupted(server: LoopbackServer, mode: str) -
             on_event=lambda ev: seen.append(ev) and False,
             timeout=httpx.Timeout(5.0, read=0.3),
         )
-    assert time.monotonic() - started < 1.4
     assert seen == events("a")
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 

@@ -149,14 +149,15 @@ fn stall_pauses_after_n_tokens_then_goes_on() {
     let resp = post(
         server.addr(),
         &path,
-        &[(HEADER_FAULT, "stall@4:300")],
+        &[(HEADER_FAULT, "stall@4:300"), (HEADER_TIMESTAMPS, "1")],
         &body,
     );
     assert!(resp.complete);
-    let gap = resp.chunks[4].0 - resp.chunks[3].0;
-    assert!(gap >= Duration::from_millis(290), "{gap:?}");
-    let before = resp.chunks[3].0 - resp.sent_at.unwrap();
-    assert!(before < gap, "{before:?} vs {gap:?}");
+    // Server send times, not arrival times: a loaded client may read late.
+    let gap_ns = sent_ns(&resp.chunks[4].1) - sent_ns(&resp.chunks[3].1);
+    assert!(gap_ns >= 290_000_000, "{gap_ns} ns");
+    let before_ns = sent_ns(&resp.chunks[3].1) - sent_ns(&resp.chunks[0].1);
+    assert!(before_ns < gap_ns, "{before_ns} vs {gap_ns}");
     let d = decode("openai-completions", &resp.chunks);
     assert_eq!(
         (d.text[&0].as_str(), d.done),
@@ -265,8 +266,13 @@ fn timestamps_ttft_itl_and_batch() {
     );
     let first_token = resp.chunks[1].0 - resp.sent_at.unwrap();
     assert!(first_token >= Duration::from_millis(150), "{first_token:?}");
-    let spread = resp.chunks[5].0 - resp.chunks[1].0;
-    assert!(spread >= Duration::from_millis(79), "{spread:?}");
+    // The pacing is checked on the server's own send times: arrival times on a loaded
+    // machine can bunch up (several events in one read), send times cannot.
+    let spread_ns = sent_ns(&resp.chunks[5].1) - sent_ns(&resp.chunks[1].1);
+    assert!(
+        spread_ns >= 79_000_000,
+        "{spread_ns} ns for four intervals of 20 ms"
+    );
     assert!(decode("openai-chat", &resp.chunks).done);
 
     let (path, body) = stream_request("openai-completions", 8, 4);
@@ -286,4 +292,17 @@ fn timestamps_ttft_itl_and_batch() {
     );
     let resp = post(server.addr(), &path, &[], &body);
     assert_eq!(resp.chunks.len(), 8, "one event per chunk");
+}
+
+/// The server's send time stamped into an event (`x-mock-timestamps: 1`).
+fn sent_ns(chunk: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(chunk);
+    let key = "\"mock_sent_ns\":";
+    let at = text.find(key).unwrap() + key.len();
+    text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
 }
