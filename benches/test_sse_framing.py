@@ -65,6 +65,16 @@ def seltzer_aiter_sse(chunks: list[bytes]) -> Events:
     return asyncio.run(main())
 
 
+def async_source_alone(chunks: list[bytes]) -> Events:
+    """The async byte source drained with no decoding: what any async decoder pays for
+    its input before doing any work (one async-generator step per chunk)."""
+
+    async def main() -> list[Any]:
+        return [chunk async for chunk in _abytes(chunks)]
+
+    return asyncio.run(main())
+
+
 def seltzer_iter_sse_in_loop(chunks: list[bytes]) -> Events:
     """The sync path inside the same asyncio.run, for an async-vs-sync ratio."""
 
@@ -79,6 +89,7 @@ CONTENDERS: dict[str, Callable[[list[bytes]], Events]] = {
     "seltzer.SSEDecoder.feed": seltzer_feed,
     "seltzer.aiter_sse": seltzer_aiter_sse,
     "seltzer.iter_sse (in asyncio.run)": seltzer_iter_sse_in_loop,
+    "async byte source alone (no decoding)": async_source_alone,
     "openai SSEDecoder.iter_bytes": openai_sdk,
     "httpx-sse EventSource": httpx_sse,
 }
@@ -101,6 +112,11 @@ def test_sse_framing(benchmark, contender: str, chunking: str) -> None:  # type:
     reference = pairs(openai_sdk(chunks))
     assert len(reference) == N_EVENTS
     run = CONTENDERS[contender]
+    if run is async_source_alone:
+        assert b"".join(run(chunks)) == b"".join(chunks)
+        benchmark.group = f"sse-framing {chunking}"
+        benchmark(drain, run, chunks)
+        return
     assert pairs(run(chunks)) == reference, f"{contender} disagrees with the reference"
     benchmark.group = f"sse-framing {chunking}"
     benchmark.extra_info["events"] = N_EVENTS

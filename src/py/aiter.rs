@@ -35,6 +35,64 @@ struct State {
     awaiting: Option<Py<PyAny>>,
 }
 
+/// What resuming the source's pending read gave.
+enum Sent<'py> {
+    /// It suspended on the event loop with this value.
+    Yielded(Bound<'py, PyAny>),
+    /// It finished with this chunk.
+    Returned(Bound<'py, PyAny>),
+    /// It raised (`StopAsyncIteration` at the end of the source).
+    Raised(PyErr),
+}
+
+/// The iterator to drive for the source's next chunk: `source.__anext__()` through the
+/// type slot, and its `__await__()` only when it cannot be resumed directly (async
+/// generators' and coroutines' awaitables can: that saves two method calls a chunk).
+fn next_awaitable<'py>(source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = source.py();
+    // SAFETY: attached; `source` is a live object, the slot (when present) is its
+    // type's am_anext, which returns a new reference or null with an error set.
+    let awaitable = unsafe {
+        let tp = ffi::Py_TYPE(source.as_ptr());
+        let anext = ffi::PyType_GetSlot(tp, ffi::Py_am_anext);
+        if anext.is_null() {
+            source.call_method0(pyo3::intern!(py, "__anext__"))?
+        } else {
+            let anext: ffi::unaryfunc = std::mem::transmute(anext);
+            Bound::from_owned_ptr_or_err(py, anext(source.as_ptr()))?
+        }
+    };
+    // SAFETY: attached; reading a type slot and checking the iterator protocol.
+    let direct = unsafe {
+        let tp = ffi::Py_TYPE(awaitable.as_ptr());
+        !ffi::PyType_GetSlot(tp, ffi::Py_am_send).is_null()
+            || ffi::PyIter_Check(awaitable.as_ptr()) != 0
+    };
+    if direct {
+        Ok(awaitable)
+    } else {
+        awaitable.call_method0(pyo3::intern!(py, "__await__"))
+    }
+}
+
+/// Resumes `inner` with `value` (None for `__next__`) through `PyIter_Send`, which
+/// hands back a finished read's result without raising `StopIteration`.
+fn send<'py>(inner: &Bound<'py, PyAny>, value: Option<&Bound<'py, PyAny>>) -> Sent<'py> {
+    let py = inner.py();
+    let mut result: *mut ffi::PyObject = ptr::null_mut();
+    // SAFETY: attached; `inner` and the argument are live for the call; PyIter_Send
+    // stores a new reference in `result` for NEXT and RETURN, and sets an error for
+    // ERROR.
+    unsafe {
+        let arg = value.map_or_else(|| ffi::Py_None(), Bound::as_ptr);
+        match ffi::PyIter_Send(inner.as_ptr(), arg, &raw mut result) {
+            ffi::PySendResult::PYGEN_NEXT => Sent::Yielded(Bound::from_owned_ptr(py, result)),
+            ffi::PySendResult::PYGEN_RETURN => Sent::Returned(Bound::from_owned_ptr(py, result)),
+            ffi::PySendResult::PYGEN_ERROR => Sent::Raised(PyErr::fetch(py)),
+        }
+    }
+}
+
 /// How the awaitable is being resumed.
 enum Resume<'py> {
     Next,
@@ -65,27 +123,31 @@ impl State {
             let inner = if let Some(inner) = &self.awaiting {
                 inner.bind(py).clone()
             } else {
-                let awaitable = self
-                    .source
-                    .bind(py)
-                    .call_method0(pyo3::intern!(py, "__anext__"))?;
-                let inner = awaitable.call_method0(pyo3::intern!(py, "__await__"))?;
+                let inner = next_awaitable(self.source.bind(py))?;
                 self.awaiting = Some(inner.clone().unbind());
                 inner
             };
-            let result = match std::mem::replace(&mut resume, Resume::Next) {
-                Resume::Next => inner.call_method1(pyo3::intern!(py, "send"), (py.None(),)),
-                Resume::Send(value) => inner.call_method1(pyo3::intern!(py, "send"), (value,)),
-                Resume::Throw(args) => inner.call_method1(pyo3::intern!(py, "throw"), args),
+            let sent = match std::mem::replace(&mut resume, Resume::Next) {
+                Resume::Next => send(&inner, None),
+                Resume::Send(value) => send(&inner, Some(&value)),
+                Resume::Throw(args) => match inner.call_method1(pyo3::intern!(py, "throw"), args) {
+                    Ok(yielded) => Sent::Yielded(yielded),
+                    Err(err) if err.is_instance_of::<PyStopIteration>(py) => {
+                        Sent::Returned(err.value(py).getattr(pyo3::intern!(py, "value"))?)
+                    }
+                    Err(err) => Sent::Raised(err),
+                },
             };
-            match result {
-                Ok(yielded) => return Ok(Outcome::Suspend(yielded.unbind())),
-                Err(err) => {
-                    self.awaiting = None;
-                    if err.is_instance_of::<PyStopIteration>(py) {
-                        let chunk = err.value(py).getattr(pyo3::intern!(py, "value"))?;
-                        self.pump.chunk(&chunk);
-                    } else if err.is_instance_of::<PyStopAsyncIteration>(py) {
+            if !matches!(sent, Sent::Yielded(_)) {
+                // Dropped as a Bound: a Py dropped in a raw slot (where pyo3 does not
+                // know the thread is attached) would wait in pyo3's deferred pool.
+                drop(self.awaiting.take().map(|inner| inner.into_bound(py)));
+            }
+            match sent {
+                Sent::Yielded(yielded) => return Ok(Outcome::Suspend(yielded.unbind())),
+                Sent::Returned(chunk) => self.pump.chunk(&chunk),
+                Sent::Raised(err) => {
+                    if err.is_instance_of::<PyStopAsyncIteration>(py) {
                         self.pump.end(py);
                     } else {
                         return Err(self.pump.source_failed(py, err));
