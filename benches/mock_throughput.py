@@ -55,7 +55,7 @@ async def stream_all(url: str, streams: int, tokens: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=2000, help="tokens per stream (1 stream)")
+    parser.add_argument("--tokens", type=int, default=20000, help="tokens per stream (1 stream)")
     parser.add_argument("--total", type=int, default=100_000, help="tokens per concurrency level")
     parser.add_argument("--requests", type=int, default=100_000)
     args = parser.parse_args()
