@@ -58,9 +58,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20000, help="tokens per stream (1 stream)")
     parser.add_argument("--total", type=int, default=100_000, help="tokens per concurrency level")
     parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="the server's runtime threads")
     args = parser.parse_args()
     server = subprocess.Popen(
-        [sys.executable, "-m", "seltzer", "mock", "--port", "0"],
+        [sys.executable, "-m", "seltzer", "mock", "--port", "0", "--workers", str(args.workers)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )

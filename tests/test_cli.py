@@ -96,7 +96,7 @@ def test_mock_command_serves_until_ctrl_c() -> None:
     import httpx
 
     with subprocess.Popen(
-        [sys.executable, "-m", "seltzer", "mock", "--port", "0"],
+        [sys.executable, "-m", "seltzer", "mock", "--port", "0", "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=ENV,

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--batch", type=int, default=1, help="token events per write")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--fault", default=None, help="e.g. drop@5, status:429, stall@3:2000")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="runtime threads (1: one thread does it all)"
+    )
     serve.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_mock)
 
@@ -137,6 +140,7 @@ def _mock(args: argparse.Namespace) -> int:
         "batch": args.batch,
         "seed": args.seed,
         "fault": args.fault,
+        "worker_threads": args.workers,
     }
     with mock.serve(args.host, args.port, **options) as server:
         print(f"seltzer mock server listening on {server.url} (Ctrl-C stops it)")
