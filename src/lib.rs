@@ -6,6 +6,7 @@ pub mod mock;
 pub mod ndjson;
 pub mod sse;
 pub mod token;
+pub mod transport;
 
 #[cfg(feature = "python")]
 mod py;

@@ -24,6 +24,7 @@ from seltzer._core import (
 )
 from seltzer.sse import EventSource, aconnect_sse, aiter_sse, connect_sse, iter_sse
 from seltzer.tokens import aiter_text, aiter_tokens, iter_text, iter_tokens
+from seltzer.transport import AsyncHTTPTransport, HTTPTransport
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -31,8 +32,10 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncHTTPTransport",
     "DecodeError",
     "EventSource",
+    "HTTPTransport",
     "SSEDecoder",
     "SSEError",
     "SeltzerError",

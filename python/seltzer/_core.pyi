@@ -1,6 +1,6 @@
 """Type stubs for ``seltzer._core``, the Rust extension."""
 
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Generator, Iterable
 from typing import Any, Final, final
 
 from typing_extensions import Self
@@ -14,7 +14,11 @@ __all__ = [
     "AsyncChunkIterator",
     "ChunkIterator",
     "DecodeError",
+    "HttpClient",
+    "LoopWaker",
     "MockServer",
+    "PendingResponse",
+    "ResponseBody",
     "SSEDecoder",
     "SSEError",
     "SeltzerError",
@@ -25,6 +29,7 @@ __all__ = [
     "TokenDecoder",
     "ToolCallDelta",
     "__version__",
+    "shutdown_transport",
     "sse_async_iterator",
     "sse_iterator",
     "start_mock_server",
@@ -266,7 +271,7 @@ class TokenDecoder:
         """The dialect's name."""
 
 def sse_iterator(
-    source: Iterable[_BytesLike],
+    source: Iterable[_BytesLike] | ResponseBody,
     /,
     *,
     max_event_bytes: int = ...,
@@ -279,7 +284,7 @@ def sse_iterator(
     """
 
 def sse_async_iterator(
-    source: AsyncIterable[_BytesLike],
+    source: AsyncIterable[_BytesLike] | ResponseBody,
     /,
     *,
     max_event_bytes: int = ...,
@@ -288,7 +293,7 @@ def sse_async_iterator(
     """Events from an async byte iterable. ``on_error`` as for ``sse_iterator``."""
 
 def token_iterator(
-    source: Iterable[_BytesLike],
+    source: Iterable[_BytesLike] | ResponseBody,
     dialect: str,
     /,
     *,
@@ -301,7 +306,7 @@ def token_iterator(
     """``TokenChunk``s (``str`` texts with ``text_only``) from a byte iterable."""
 
 def token_async_iterator(
-    source: AsyncIterable[_BytesLike],
+    source: AsyncIterable[_BytesLike] | ResponseBody,
     dialect: str,
     /,
     *,
@@ -357,3 +362,91 @@ def start_mock_server(
         OSError: The address cannot be bound.
         ValueError: An unknown fault spec, or batch 0.
     """
+
+_ResponseTuple = tuple[int, str, list[tuple[bytes, bytes]], ResponseBody]
+
+@final
+class HttpClient:
+    """A pooled HTTP client (reqwest) on the shared runtime: the Rust side of
+    ``seltzer.HTTPTransport``. Failures raise httpx's exception classes."""
+
+    def __new__(
+        cls,
+        *,
+        verify: bool = True,
+        ca_bundle: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        max_connections: int | None = None,
+        max_keepalive_connections: int | None = None,
+        keepalive_expiry: float | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        retries: int = 0,
+        local_address: str | None = None,
+    ) -> Self: ...
+    def send(
+        self,
+        request: Any,
+        method: str,
+        url: str,
+        headers: list[tuple[str, bytes]],
+        content: bytes,
+        connect: float | None = None,
+        read: float | None = None,
+        write: float | None = None,
+        pool: float | None = None,
+    ) -> _ResponseTuple:
+        """Sends and blocks (GIL released) until the head: (status, version, headers, body)."""
+    def send_async(
+        self,
+        request: Any,
+        method: str,
+        url: str,
+        headers: list[tuple[str, bytes]],
+        content: bytes,
+        connect: float | None = None,
+        read: float | None = None,
+        write: float | None = None,
+        pool: float | None = None,
+    ) -> PendingResponse:
+        """``send`` as an awaitable for the running event loop."""
+
+@final
+class PendingResponse:
+    """A request in flight; awaiting it gives the response tuple."""
+
+    def __await__(self) -> Generator[Any, Any, _ResponseTuple]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any, /) -> Any: ...
+    def throw(self, exc: Any, value: Any = None, traceback: Any = None) -> None: ...
+    def close(self) -> None: ...
+
+@final
+class ResponseBody:
+    """A response body from seltzer's transport, read in Rust."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+    def close(self) -> None:
+        """Closes the body (drops the connection unless it was read to the end)."""
+    def iter_raw(self) -> ChunkIterator:
+        """The raw (content-encoded) chunks, each all that had arrived."""
+    def aiter_raw(self) -> AsyncChunkIterator:
+        """The async twin of ``iter_raw``."""
+
+@final
+class LoopWaker:
+    """Wakes one event loop from the transport's threads (see ``seltzer._loop_wake``)."""
+
+    def __new__(cls) -> Self: ...
+    def fileno(self) -> int:
+        """The descriptor the loop watches."""
+    def drain(self) -> None:
+        """Resolves the futures of every stream whose data arrived."""
+
+def shutdown_transport(timeout: float = 1.0) -> None:
+    """Stops the transport's shared runtime (at interpreter exit)."""

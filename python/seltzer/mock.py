@@ -4,7 +4,7 @@ that speaks every dialect's wire format, paces tokens and injects faults on requ
     with seltzer.mock.serve(ttft_ms=20, itl_ms=5) as server:
         httpx.post(server.url + "/v1/chat/completions", json={...})
 
-Per-request overrides travel in headers: ``x-mock-ttft-ms``, ``x-mock-itl-ms``,
+Per-request overrides travel in headers: ``x-mock-ttft-ms``, ``x-mock-itl-ms`` (``x-mock-itl-us``),
 ``x-mock-jitter-ms``, ``x-mock-tokens``, ``x-mock-batch``, ``x-mock-seed``,
 ``x-mock-fault``, ``x-mock-timestamps``, ``x-mock-retry-after``, ``x-mock-unicode``.
 Faults: ``status:429`` / ``status:500`` / ``status:503``, ``error-event@N``, ``drop@N``,

@@ -24,6 +24,7 @@ from seltzer._core import (
     sse_async_iterator,
     sse_iterator,
 )
+from seltzer.transport import response_body
 
 __all__ = ["EventSource", "aconnect_sse", "aiter_sse", "connect_sse", "iter_sse"]
 
@@ -51,7 +52,7 @@ def iter_sse(
     if isinstance(source, httpx.Response):
         check_response(source)
         return sse_iterator(
-            source.iter_bytes(), max_event_bytes=max_event_bytes, on_error=interrupted
+            response_bytes(source), max_event_bytes=max_event_bytes, on_error=interrupted
         )
     return sse_iterator(source, max_event_bytes=max_event_bytes)
 
@@ -77,7 +78,7 @@ def aiter_sse(
     """
     if isinstance(source, httpx.Response):
         return sse_async_iterator(
-            checked_aiter_bytes(source), max_event_bytes=max_event_bytes, on_error=interrupted
+            async_response_bytes(source), max_event_bytes=max_event_bytes, on_error=interrupted
         )
     return sse_async_iterator(source, max_event_bytes=max_event_bytes)
 
@@ -228,6 +229,26 @@ async def checked_aiter_bytes(
     await acheck_response(response, media_types)
     async for chunk in response.aiter_bytes():
         yield chunk
+
+
+def response_bytes(response: httpx.Response) -> Any:
+    """What the Rust iterators read a checked response from: its Rust body when it came
+    from seltzer's transport (the fused path), else its content-decoded bytes."""
+    body = response_body(response)
+    return response.iter_bytes() if body is None else body
+
+
+def async_response_bytes(
+    response: httpx.Response, media_types: tuple[str, ...] = EVENT_STREAM
+) -> Any:
+    """The async twin of ``response_bytes``, for an unchecked response: a response that
+    passes the checks without reading gives its Rust body; any other is checked (error
+    body read) when iteration starts."""
+    if response.status_code < 400 and _content_type_error(response, media_types) is None:
+        body = response_body(response)
+        if body is not None:
+            return body
+    return checked_aiter_bytes(response, media_types)
 
 
 def _content_type_error(response: httpx.Response, media_types: tuple[str, ...]) -> SSEError | None:

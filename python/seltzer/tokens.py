@@ -16,7 +16,13 @@ from seltzer._core import (
     token_async_iterator,
     token_iterator,
 )
-from seltzer.sse import EVENT_STREAM, check_response, checked_aiter_bytes, interrupted
+from seltzer.sse import (
+    EVENT_STREAM,
+    async_response_bytes,
+    check_response,
+    interrupted,
+    response_bytes,
+)
 
 __all__ = ["aiter_text", "aiter_tokens", "iter_text", "iter_tokens"]
 
@@ -111,7 +117,7 @@ def _sync(
     on_error = None
     if isinstance(source, httpx.Response):
         check_response(source, _media_types(dialect))
-        source, on_error = source.iter_bytes(), interrupted
+        source, on_error = response_bytes(source), interrupted
     return token_iterator(
         source,
         dialect,
@@ -134,7 +140,7 @@ def _async(
     """The async twin of ``_sync`` (the response is checked when iteration starts)."""
     on_error = None
     if isinstance(source, httpx.Response):
-        source, on_error = checked_aiter_bytes(source, _media_types(dialect)), interrupted
+        source, on_error = async_response_bytes(source, _media_types(dialect)), interrupted
     return token_async_iterator(
         source,
         dialect,

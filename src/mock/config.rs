@@ -20,6 +20,9 @@ pub const MAX_CHOICES: u32 = 128;
 pub const HEADER_TTFT_MS: &str = "x-mock-ttft-ms";
 /// Header: interval between tokens, milliseconds.
 pub const HEADER_ITL_MS: &str = "x-mock-itl-ms";
+/// Header: interval between tokens, microseconds (beats `x-mock-itl-ms`), for the fast
+/// paces of benchmarks.
+pub const HEADER_ITL_US: &str = "x-mock-itl-us";
 /// Header: uniform jitter added to each token's time, `0..=ms` milliseconds (seeded).
 pub const HEADER_JITTER_MS: &str = "x-mock-jitter-ms";
 /// Header: tokens per response (per choice).
@@ -98,7 +101,7 @@ impl Default for MockConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pacing {
     pub ttft_ms: u64,
-    pub itl_ms: u64,
+    pub itl_us: u64,
     pub jitter_ms: u64,
     /// Tokens from the header, if one was given (it beats the body's limit).
     pub tokens_header: Option<u64>,
@@ -125,9 +128,15 @@ impl Pacing {
             ttft_ms: number(headers, HEADER_TTFT_MS)?
                 .unwrap_or(config.ttft_ms)
                 .min(MAX_DELAY_MS),
-            itl_ms: number(headers, HEADER_ITL_MS)?
-                .unwrap_or(config.itl_ms)
-                .min(MAX_DELAY_MS),
+            itl_us: match number(headers, HEADER_ITL_US)? {
+                Some(us) => us.min(MAX_DELAY_MS * 1000),
+                None => {
+                    number(headers, HEADER_ITL_MS)?
+                        .unwrap_or(config.itl_ms)
+                        .min(MAX_DELAY_MS)
+                        * 1000
+                }
+            },
             jitter_ms: number(headers, HEADER_JITTER_MS)?
                 .unwrap_or(config.jitter_ms)
                 .min(MAX_DELAY_MS),
@@ -190,8 +199,10 @@ mod tests {
         headers.insert(HEADER_FAULT, HeaderValue::from_static("drop@3"));
         headers.insert(HEADER_BATCH, HeaderValue::from_static("0"));
         let p = Pacing::resolve(&config, &headers).unwrap();
-        assert_eq!((p.ttft_ms, p.itl_ms, p.batch), (20, 5, 1));
+        assert_eq!((p.ttft_ms, p.itl_us, p.batch), (20, 5000, 1));
         assert_eq!(p.fault, Some(Fault::Drop(3)));
+        headers.insert(HEADER_ITL_US, HeaderValue::from_static("250"));
+        assert_eq!(Pacing::resolve(&config, &headers).unwrap().itl_us, 250);
     }
 
     #[test]

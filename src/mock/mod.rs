@@ -37,8 +37,6 @@ mod fault_tests;
 #[cfg(test)]
 mod fixture_tests;
 #[cfg(test)]
-mod load_tests;
-#[cfg(test)]
 mod server_tests;
 #[cfg(test)]
 mod tests;
@@ -55,9 +53,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use config::{
-    MockConfig, HEADER_BATCH, HEADER_FAULT, HEADER_ITL_MS, HEADER_JITTER_MS, HEADER_RETRY_AFTER,
-    HEADER_SEED, HEADER_TIMESTAMPS, HEADER_TOKENS, HEADER_TTFT_MS, HEADER_UNICODE, MAX_CHOICES,
-    MAX_TOKENS,
+    MockConfig, HEADER_BATCH, HEADER_FAULT, HEADER_ITL_MS, HEADER_ITL_US, HEADER_JITTER_MS,
+    HEADER_RETRY_AFTER, HEADER_SEED, HEADER_TIMESTAMPS, HEADER_TOKENS, HEADER_TTFT_MS,
+    HEADER_UNICODE, MAX_CHOICES, MAX_TOKENS,
 };
 pub use faults::{Fault, FaultParseError, MAX_OVERSIZE_BYTES};
 pub use text::{choice_seed, count_words, expected_text, TextGen};

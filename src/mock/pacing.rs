@@ -35,7 +35,7 @@ impl Schedule {
         Self {
             start,
             ttft: Duration::from_millis(pacing.ttft_ms),
-            itl: Duration::from_millis(pacing.itl_ms),
+            itl: Duration::from_micros(pacing.itl_us),
             jitter_us: pacing.jitter_ms.saturating_mul(1000),
             seed: mix(seed ^ 0x0071_77E2),
             per_step: u64::from(per_step.max(1)),
@@ -77,7 +77,8 @@ mod tests {
 
     fn pacing(ttft: u64, itl: u64, jitter: u64, fault: Option<Fault>) -> Pacing {
         let mut p = Pacing::resolve(&MockConfig::default(), &hyper::HeaderMap::new()).unwrap();
-        (p.ttft_ms, p.itl_ms, p.jitter_ms, p.fault) = (ttft, itl, jitter, fault);
+        (p.ttft_ms, p.itl_us, p.jitter_ms, p.fault) =
+            (ttft, itl.saturating_mul(1000), jitter, fault);
         p
     }
 

@@ -251,11 +251,8 @@ async fn handle(
             );
             return openai_error(StatusCode::BAD_REQUEST, &msg, "invalid_request_error", None);
         }
-        let delay = Duration::from_millis(
-            pacing
-                .ttft_ms
-                .saturating_add(pacing.itl_ms.saturating_mul(tokens - 1)),
-        );
+        let delay = Duration::from_millis(pacing.ttft_ms)
+            + Duration::from_micros(pacing.itl_us.saturating_mul(tokens - 1));
         let body = wire.full(&ctx);
         shared.counters.tokens(ctx.total());
         let mut resp = Response::new(MockBody::delayed(body, start, delay));

@@ -24,15 +24,29 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
+use super::http_body::{BodyReader, Read};
 use super::pump::{Pump, Step};
 use super::rawtype::{create_type, new_instance, return_self, slot, with_state};
+
+/// Where the bytes come from.
+enum Source {
+    /// A Python async iterable, and the awaitable iterator of its pending `__anext__()`
+    /// while one runs.
+    Python {
+        source: Py<PyAny>,
+        awaiting: Option<Py<PyAny>>,
+    },
+    /// A body from seltzer's transport, and whether a loop future is parked on it.
+    Body {
+        reader: Box<BodyReader>,
+        waiting: bool,
+    },
+}
 
 /// The iterator's state, owned by the Python object.
 struct State {
     pump: Pump,
-    source: Py<PyAny>,
-    /// The awaitable iterator of the source's pending `__anext__()`, while one runs.
-    awaiting: Option<Py<PyAny>>,
+    source: Source,
 }
 
 /// What resuming the source's pending read gave.
@@ -110,7 +124,27 @@ enum Outcome {
     Exhausted,
 }
 
+/// The exception a `throw(type, value, traceback)` call carries.
+fn thrown(args: &Bound<'_, PyTuple>) -> PyErr {
+    let exc = match args.get_item(1) {
+        Ok(val) if !val.is_none() => Ok(val),
+        _ => args.get_item(0),
+    };
+    match exc {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
 impl State {
+    /// Whether a read is pending on the event loop.
+    fn waiting(&self) -> bool {
+        match &self.source {
+            Source::Python { awaiting, .. } => awaiting.is_some(),
+            Source::Body { waiting, .. } => *waiting,
+        }
+    }
+
     /// Runs until an item is ready, the stream ends, or the source suspends.
     fn drive(&mut self, py: Python<'_>, mut resume: Resume<'_>) -> PyResult<Outcome> {
         loop {
@@ -120,47 +154,83 @@ impl State {
                 Step::End(Some(err)) => return Err(err),
                 Step::NeedChunk => {}
             }
-            let inner = if let Some(inner) = &self.awaiting {
-                inner.bind(py).clone()
-            } else {
-                let inner = next_awaitable(self.source.bind(py))?;
-                self.awaiting = Some(inner.clone().unbind());
-                inner
-            };
-            let sent = match std::mem::replace(&mut resume, Resume::Next) {
-                Resume::Next => send(&inner, None),
-                Resume::Send(value) => send(&inner, Some(&value)),
-                Resume::Throw(args) => match inner.call_method1(pyo3::intern!(py, "throw"), args) {
-                    Ok(yielded) => Sent::Yielded(yielded),
-                    Err(err) if err.is_instance_of::<PyStopIteration>(py) => {
-                        Sent::Returned(err.value(py).getattr(pyo3::intern!(py, "value"))?)
-                    }
-                    Err(err) => Sent::Raised(err),
-                },
-            };
-            if !matches!(sent, Sent::Yielded(_)) {
-                // Dropped as a Bound: a Py dropped in a raw slot (where pyo3 does not
-                // know the thread is attached) would wait in pyo3's deferred pool.
-                drop(self.awaiting.take().map(|inner| inner.into_bound(py)));
-            }
-            match sent {
-                Sent::Yielded(yielded) => return Ok(Outcome::Suspend(yielded.unbind())),
-                Sent::Returned(chunk) => self.pump.chunk(&chunk),
-                Sent::Raised(err) => {
-                    if err.is_instance_of::<PyStopAsyncIteration>(py) {
-                        self.pump.end(py);
+            let resumed = std::mem::replace(&mut resume, Resume::Next);
+            match &mut self.source {
+                Source::Python { source, awaiting } => {
+                    let inner = if let Some(inner) = awaiting {
+                        inner.bind(py).clone()
                     } else {
-                        return Err(self.pump.source_failed(py, err));
+                        let inner = next_awaitable(source.bind(py))?;
+                        *awaiting = Some(inner.clone().unbind());
+                        inner
+                    };
+                    let sent = match resumed {
+                        Resume::Next => send(&inner, None),
+                        Resume::Send(value) => send(&inner, Some(&value)),
+                        Resume::Throw(args) => {
+                            match inner.call_method1(pyo3::intern!(py, "throw"), args) {
+                                Ok(yielded) => Sent::Yielded(yielded),
+                                Err(err) if err.is_instance_of::<PyStopIteration>(py) => {
+                                    Sent::Returned(
+                                        err.value(py).getattr(pyo3::intern!(py, "value"))?,
+                                    )
+                                }
+                                Err(err) => Sent::Raised(err),
+                            }
+                        }
+                    };
+                    if !matches!(sent, Sent::Yielded(_)) {
+                        // Dropped as a Bound: a Py dropped in a raw slot (where pyo3 does
+                        // not know the thread is attached) would wait in pyo3's deferred
+                        // pool.
+                        drop(awaiting.take().map(|inner| inner.into_bound(py)));
+                    }
+                    match sent {
+                        Sent::Yielded(yielded) => return Ok(Outcome::Suspend(yielded.unbind())),
+                        Sent::Returned(chunk) => self.pump.chunk(&chunk),
+                        Sent::Raised(err) => {
+                            if err.is_instance_of::<PyStopAsyncIteration>(py) {
+                                self.pump.end(py);
+                            } else {
+                                return Err(self.pump.source_failed(py, err));
+                            }
+                        }
+                    }
+                }
+                Source::Body { reader, waiting } => {
+                    *waiting = false;
+                    if let Resume::Throw(args) = resumed {
+                        // A cancelled task: drop the connection now, raise what was thrown.
+                        reader.close(py);
+                        return Err(thrown(&args));
+                    }
+                    match reader.poll(py) {
+                        Ok(Read::Chunk(chunk)) => self.pump.chunk_slice(py, &chunk),
+                        Ok(Read::End) => self.pump.end(py),
+                        Ok(Read::Wait(future)) => {
+                            *waiting = true;
+                            return Ok(Outcome::Suspend(future));
+                        }
+                        Err(err) => return Err(self.pump.source_failed(py, err)),
                     }
                 }
             }
         }
     }
 
-    /// Abandons the pending read, if any.
+    /// Abandons the pending read, if any (a transport body's connection is closed).
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
-        if let Some(inner) = self.awaiting.take() {
-            inner.bind(py).call_method0(pyo3::intern!(py, "close"))?;
+        match &mut self.source {
+            Source::Python { awaiting, .. } => {
+                if let Some(inner) = awaiting.take() {
+                    inner.bind(py).call_method0(pyo3::intern!(py, "close"))?;
+                }
+            }
+            Source::Body { reader, waiting } => {
+                if std::mem::take(waiting) {
+                    reader.close(py);
+                }
+            }
         }
         Ok(())
     }
@@ -174,8 +244,22 @@ pub fn new_async_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<
         .unbind();
     let state = State {
         pump,
-        source,
-        awaiting: None,
+        source: Source::Python {
+            source,
+            awaiting: None,
+        },
+    };
+    new_instance(type_object(py)?, state)
+}
+
+/// Creates the async iterator over a transport body.
+pub fn new_body_iterator(py: Python<'_>, reader: BodyReader, pump: Pump) -> PyResult<Py<PyAny>> {
+    let state = State {
+        pump,
+        source: Source::Body {
+            reader: Box::new(reader),
+            waiting: false,
+        },
     };
     new_instance(type_object(py)?, state)
 }
@@ -320,13 +404,9 @@ unsafe extern "C" fn method_throw(
 ) -> *mut ffi::PyObject {
     outcome_to_ptr(with_state(obj, |py, state: &mut State| {
         let args = Bound::from_borrowed_ptr(py, args).cast_into::<PyTuple>()?;
-        if state.awaiting.is_none() {
+        if !state.waiting() {
             // Nothing pending to throw into: raise it here, as a finished coroutine does.
-            let exc = match args.get_item(1) {
-                Ok(val) if !val.is_none() => val,
-                _ => args.get_item(0)?,
-            };
-            return Err(PyErr::from_value(exc));
+            return Err(thrown(&args));
         }
         state.drive(py, Resume::Throw(args))
     }))
@@ -348,7 +428,7 @@ unsafe extern "C" fn method_close(
 
 unsafe extern "C" fn anext(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
     let finished = with_state(obj, |_, state: &mut State| {
-        Ok(state.pump.exhausted() && state.awaiting.is_none())
+        Ok(state.pump.exhausted() && !state.waiting())
     });
     match finished {
         Some(true) => {

@@ -15,6 +15,16 @@ use crate::sse::{Event, SseDecoder};
 pub trait ChunkDecoder: Send + Sync {
     /// Decodes one chunk.
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
+    /// Decodes bytes read in Rust; decoders that keep no reference to the chunk override
+    /// it to skip making a `bytes` object.
+    fn feed_slice(
+        &mut self,
+        py: Python<'_>,
+        data: &[u8],
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
+        self.feed(&PyBytes::new(py, data), out)
+    }
     /// Ends the stream (an error here follows the items it appended).
     fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
     /// Bytes consumed so far.
@@ -42,9 +52,17 @@ impl SseEvents {
 
 impl ChunkDecoder for SseEvents {
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
-        let py = chunk.py();
+        self.feed_slice(chunk.py(), chunk.as_bytes(), out)
+    }
+
+    fn feed_slice(
+        &mut self,
+        py: Python<'_>,
+        data: &[u8],
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
         let strings = &mut self.strings;
-        self.decoder.feed(chunk.as_bytes(), |ev: &Event<'_>| {
+        self.decoder.feed(data, |ev: &Event<'_>| {
             out.push_back(strings.make(py, ev)?.into_any());
             Ok::<(), PyErr>(())
         })

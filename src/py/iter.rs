@@ -14,13 +14,22 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyIterator, PyType};
 
+use super::http_body::BodyReader;
 use super::pump::{Pump, Step};
 use super::rawtype::{create_type, new_instance, return_self, slot, with_state};
+
+/// Where the bytes come from.
+enum Source {
+    /// A Python iterable of bytes-like chunks.
+    Python(Py<PyIterator>),
+    /// A body from seltzer's transport, read in Rust (the GIL released while waiting).
+    Body(Box<BodyReader>),
+}
 
 /// The iterator's state.
 struct State {
     pump: Pump,
-    source: Py<PyIterator>,
+    source: Source,
 }
 
 impl State {
@@ -33,11 +42,20 @@ impl State {
                 Step::End(Some(err)) => return Err(err),
                 Step::NeedChunk => {}
             }
-            let mut source = self.source.bind(py).clone();
-            match source.next() {
-                Some(Ok(chunk)) => self.pump.chunk(&chunk),
-                Some(Err(err)) => return Err(self.pump.source_failed(py, err)),
-                None => self.pump.end(py),
+            match &mut self.source {
+                Source::Python(source) => {
+                    let mut source = source.bind(py).clone();
+                    match source.next() {
+                        Some(Ok(chunk)) => self.pump.chunk(&chunk),
+                        Some(Err(err)) => return Err(self.pump.source_failed(py, err)),
+                        None => self.pump.end(py),
+                    }
+                }
+                Source::Body(reader) => match reader.next_blocking(py) {
+                    Ok(Some(chunk)) => self.pump.chunk_slice(py, &chunk),
+                    Ok(None) => self.pump.end(py),
+                    Err(err) => return Err(self.pump.source_failed(py, err)),
+                },
             }
         }
     }
@@ -47,9 +65,18 @@ impl State {
 pub fn new_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<PyAny>> {
     let state = State {
         pump,
-        source: source.try_iter()?.unbind(),
+        source: Source::Python(source.try_iter()?.unbind()),
     };
     new_instance(type_object(source.py())?, state)
+}
+
+/// Creates the iterator over a transport body.
+pub fn new_body_iterator(py: Python<'_>, reader: BodyReader, pump: Pump) -> PyResult<Py<PyAny>> {
+    let state = State {
+        pump,
+        source: Source::Body(Box::new(reader)),
+    };
+    new_instance(type_object(py)?, state)
 }
 
 /// The `ChunkIterator` type, created once.

@@ -9,8 +9,12 @@ pub mod errors;
 mod event;
 mod feeder;
 mod guard;
+mod http_body;
+mod http_client;
+mod http_errors;
 mod iter;
 mod json;
+mod loop_wake;
 mod mock;
 mod pump;
 mod rawtype;
@@ -28,6 +32,29 @@ use sse_decoder::check_max_event_bytes;
 pub use event::PyServerSentEvent;
 pub use sse_decoder::PySseDecoder;
 
+/// The sync iterator over `source`: a transport `ResponseBody` is read in Rust (fused,
+/// content-decoded here), anything else is iterated for byte chunks.
+fn sync_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<PyAny>> {
+    match source.cast::<http_body::PyResponseBody>() {
+        Ok(body) => {
+            let reader = http_body::BodyReader::new(body.clone().unbind(), true);
+            iter::new_body_iterator(source.py(), reader, pump)
+        }
+        Err(_) => iter::new_iterator(source, pump),
+    }
+}
+
+/// The async twin of [`sync_iterator`].
+fn async_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<PyAny>> {
+    match source.cast::<http_body::PyResponseBody>() {
+        Ok(body) => {
+            let reader = http_body::BodyReader::new(body.clone().unbind(), true);
+            aiter::new_body_iterator(source.py(), reader, pump)
+        }
+        Err(_) => aiter::new_async_iterator(source, pump),
+    }
+}
+
 /// Iterator of `ServerSentEvent`s over an iterable of byte chunks.
 #[pyfunction]
 #[pyo3(signature = (source, /, *, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, on_error = None))]
@@ -37,7 +64,7 @@ fn sse_iterator(
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
-    iter::new_iterator(source, Pump::new(decoder, on_error))
+    sync_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Async iterator of `ServerSentEvent`s over an async iterable of byte chunks.
@@ -49,7 +76,7 @@ fn sse_async_iterator(
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let decoder = Box::new(SseEvents::new(check_max_event_bytes(max_event_bytes)?));
-    aiter::new_async_iterator(source, Pump::new(decoder, on_error))
+    async_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Picks the chunk decoder for a token iterator: `TokenChunk`s, or `str` texts only.
@@ -91,7 +118,7 @@ fn token_iterator(
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
-    iter::new_iterator(source, Pump::new(decoder, on_error))
+    sync_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Async iterator of `TokenChunk`s (or `str` texts) over async byte chunks.
@@ -108,7 +135,16 @@ fn token_async_iterator(
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
-    aiter::new_async_iterator(source, Pump::new(decoder, on_error))
+    async_iterator(source, Pump::new(decoder, on_error))
+}
+
+/// Stops the transport's shared runtime (at interpreter exit), waiting up to `timeout`
+/// seconds for its tasks; a later request starts a new one.
+#[pyfunction]
+#[pyo3(signature = (timeout = 1.0))]
+fn shutdown_transport(py: Python<'_>, timeout: f64) {
+    let timeout = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
+    py.detach(|| crate::transport::runtime::shutdown(timeout));
 }
 
 /// Registers every class and function of `seltzer._core`.
@@ -125,6 +161,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token_decoder::PyTokenDecoder>()?;
     m.add_function(wrap_pyfunction!(token_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(token_async_iterator, m)?)?;
+    m.add_class::<http_client::PyHttpClient>()?;
+    m.add_class::<http_client::PyPendingResponse>()?;
+    m.add_class::<http_body::PyResponseBody>()?;
+    m.add_class::<loop_wake::PyLoopWaker>()?;
+    m.add_function(wrap_pyfunction!(shutdown_transport, m)?)?;
     m.add_class::<mock::PyMockServer>()?;
     m.add_function(wrap_pyfunction!(mock::start_mock_server, m)?)?;
     m.add(

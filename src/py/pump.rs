@@ -67,6 +67,14 @@ impl Pump {
         }
     }
 
+    /// Decodes bytes read in Rust (the fused path).
+    pub fn chunk_slice(&mut self, py: Python<'_>, data: &[u8]) {
+        if let Err(err) = self.decoder.feed_slice(py, data, &mut self.pending) {
+            self.finished = true;
+            self.deferred = Some(err);
+        }
+    }
+
     /// The source is exhausted.
     pub fn end(&mut self, py: Python<'_>) {
         self.finished = true;

@@ -134,9 +134,17 @@ impl TextChunks {
 
 impl ChunkDecoder for TextChunks {
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
-        let py = chunk.py();
+        self.feed_slice(chunk.py(), chunk.as_bytes(), out)
+    }
+
+    fn feed_slice(
+        &mut self,
+        py: Python<'_>,
+        data: &[u8],
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
         let Self { decoder, partial } = self;
-        decoder.feed(chunk.as_bytes(), |token: &Token<'_>| {
+        decoder.feed(data, |token: &Token<'_>| {
             Self::push(py, partial, out, token);
             Ok::<(), PyErr>(())
         })

@@ -1,12 +1,16 @@
-//! The mock server under load over loopback: raw TCP clients (on their own tokio
+//! The mock server under load over loopback (its own test binary, so that the memory
+//! check sees no other test's allocations): raw TCP clients (on their own tokio
 //! runtime) read and discard many concurrent streams at itl 0; every token must arrive
 //! and memory must stay flat. Throughput figures come from `benches/mock_throughput.py`,
 //! which compares the server with a real seltzer client.
 
+// A test crate: failing loudly is the point (clippy.toml only covers `#[test]` bodies).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::*;
+use seltzer::mock::{MockConfig, MockServer, HEADER_BATCH, HEADER_TOKENS};
 
 const BODY: &str =
     r#"{"model":"m","messages":[{"role":"user","content":"Write me a song"}],"stream":true}"#;

@@ -1,0 +1,258 @@
+"""seltzer's HTTP transport for httpx: requests go out through reqwest (Rust, on one
+shared tokio runtime) and bodies come back as soon as any bytes arrive.
+
+    client = httpx.Client(transport=seltzer.HTTPTransport())
+    aclient = httpx.AsyncClient(transport=seltzer.AsyncHTTPTransport(http2=True))
+
+Any httpx-based SDK can take such a client (``openai.OpenAI(http_client=client)``).
+Responses from it are read by ``iter_sse`` / ``iter_tokens`` / ``iter_text`` (and their
+async twins) straight from the socket in Rust. Failures raise httpx's own exceptions
+(``httpx.ConnectError``, ``httpx.ReadTimeout``, ...) with the request attached.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from seltzer._core import HttpClient, ResponseBody, shutdown_transport
+
+__all__ = ["AsyncHTTPTransport", "HTTPTransport", "response_body"]
+
+#: httpx's default pool limits.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+#: Where a response from seltzer's transport keeps its Rust body.
+BODY_EXTENSION = "seltzer.body"
+
+
+def _verify_options(verify: Any) -> dict[str, Any]:
+    if isinstance(verify, ssl.SSLContext):
+        raise TypeError(
+            "seltzer's transport verifies TLS with rustls and cannot use an ssl.SSLContext: "
+            "pass verify=True (system roots, or SSL_CERT_FILE with trust_env), "
+            "verify='/path/to/ca-bundle.pem', or verify=False"
+        )
+    if isinstance(verify, bool):
+        return {"verify": verify}
+    if isinstance(verify, str):
+        return {"verify": True, "ca_bundle": verify}
+    raise TypeError(f"verify must be a bool or a CA bundle path, got {type(verify).__name__}")
+
+
+def _cert_options(cert: Any) -> dict[str, Any]:
+    if cert is None:
+        return {}
+    if isinstance(cert, str):
+        return {"cert": cert}
+    if isinstance(cert, tuple) and len(cert) == 2:
+        return {"cert": cert[0], "key": cert[1]}
+    raise TypeError(
+        "cert must be a PEM file path or a (certificate, key) tuple of paths; "
+        "encrypted keys (a password) are not supported"
+    )
+
+
+def _proxy_url(proxy: Any) -> str | None:
+    if proxy is None:
+        return None
+    if isinstance(proxy, httpx.Proxy):
+        url = proxy.url
+        if proxy.raw_auth is not None:
+            user, password = proxy.raw_auth
+            url = url.copy_with(username=user.decode(), password=password.decode())
+        return str(url)
+    return str(proxy)
+
+
+def _client(
+    verify: Any,
+    cert: Any,
+    trust_env: bool,
+    http1: bool,
+    http2: bool,
+    limits: httpx.Limits,
+    proxy: Any,
+    uds: str | None,
+    local_address: str | None,
+    retries: int,
+    socket_options: Any,
+) -> HttpClient:
+    """The Rust client for httpx.HTTPTransport's arguments."""
+    if uds is not None:
+        raise ValueError("seltzer's transport does not connect over Unix sockets (uds)")
+    if socket_options is not None:
+        raise ValueError("seltzer's transport does not take socket_options")
+    return HttpClient(
+        **_verify_options(verify),
+        **_cert_options(cert),
+        http1=http1,
+        http2=http2,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        proxy=_proxy_url(proxy),
+        trust_env=trust_env,
+        retries=retries,
+        local_address=local_address,
+    )
+
+
+def _parts(request: httpx.Request, content: bytes) -> dict[str, Any]:
+    """The request as the Rust client takes it: reqwest writes Host itself."""
+    netloc = request.url.netloc
+    headers = [
+        (name.decode("latin-1"), value)
+        for name, value in request.headers.raw
+        if not (name.lower() == b"host" and value == netloc)
+    ]
+    timeout = request.extensions.get("timeout", {})
+    return {
+        "request": request,
+        "method": request.method,
+        "url": str(request.url),
+        "headers": headers,
+        "content": content,
+        "connect": timeout.get("connect"),
+        "read": timeout.get("read"),
+        "write": timeout.get("write"),
+        "pool": timeout.get("pool"),
+    }
+
+
+def _response(sent: tuple[int, str, list[tuple[bytes, bytes]], ResponseBody], stream: Any) -> Any:
+    status, version, headers, body = sent
+    return httpx.Response(
+        status,
+        headers=headers,
+        stream=stream(body),
+        extensions={"http_version": version.encode(), BODY_EXTENSION: body},
+    )
+
+
+class _SyncBody(httpx.SyncByteStream):
+    """The body for httpx: raw chunks as they arrive, read in Rust."""
+
+    def __init__(self, body: ResponseBody) -> None:
+        self.body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.body.iter_raw()
+
+    def close(self) -> None:
+        self.body.close()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    """The async twin of ``_SyncBody``."""
+
+    def __init__(self, body: ResponseBody) -> None:
+        self.body = body
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.body.aiter_raw()
+
+    async def aclose(self) -> None:
+        self.body.close()
+
+
+class HTTPTransport(httpx.BaseTransport):
+    """A drop-in for ``httpx.HTTPTransport`` (same arguments) over reqwest.
+
+    ``verify`` takes a bool or a CA bundle path (not an ``ssl.SSLContext``); ``cert`` a
+    PEM path or a (certificate, key) pair; ``uds`` and ``socket_options`` are not
+    supported. Timeouts come from each request, as httpx sets them.
+    """
+
+    def __init__(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: str | tuple[str, str] | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        uds: str | None = None,
+        local_address: str | None = None,
+        retries: int = 0,
+        socket_options: Any = None,
+    ) -> None:
+        self._client = _client(
+            verify,
+            cert,
+            trust_env,
+            http1,
+            http2,
+            limits,
+            proxy,
+            uds,
+            local_address,
+            retries,
+            socket_options,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Sends ``request``; the response body streams from the socket."""
+        sent = self._client.send(**_parts(request, request.read()))
+        return _response(sent, _SyncBody)  # type: ignore[no-any-return]
+
+
+class AsyncHTTPTransport(httpx.AsyncBaseTransport):
+    """The async twin of ``HTTPTransport``, for ``httpx.AsyncClient`` on asyncio or
+    uvloop. Waiting costs one event-loop wake-up per batch of bytes, shared by every
+    stream on the loop; cancelling a request or a read closes its connection at once.
+    """
+
+    def __init__(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: str | tuple[str, str] | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        uds: str | None = None,
+        local_address: str | None = None,
+        retries: int = 0,
+        socket_options: Any = None,
+    ) -> None:
+        self._client = _client(
+            verify,
+            cert,
+            trust_env,
+            http1,
+            http2,
+            limits,
+            proxy,
+            uds,
+            local_address,
+            retries,
+            socket_options,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Sends ``request``; the response body streams from the socket."""
+        sent = await self._client.send_async(**_parts(request, await request.aread()))
+        return _response(sent, _AsyncBody)  # type: ignore[no-any-return]
+
+
+def response_body(response: httpx.Response) -> ResponseBody | None:
+    """The Rust body of an unread response from seltzer's transport (claiming it: the
+    response then counts as consumed), or None for any other response."""
+    body = response.extensions.get(BODY_EXTENSION)
+    if not isinstance(body, ResponseBody) or response.is_stream_consumed or body.closed:
+        return None
+    response.is_stream_consumed = True
+    return body
+
+
+@atexit.register
+def _shutdown() -> None:
+    """Interpreter exit stops the shared runtime (threads joined, connections closed)."""
+    shutdown_transport()

@@ -1,0 +1,280 @@
+//! A response body from seltzer's transport, as Python sees it (`ResponseBody`), and the
+//! reader the iterators drive over it (`BodyReader`): blocking with the GIL released, or
+//! tried from a coroutine with a loop wake-up when nothing has arrived. Raw reads hand
+//! out the bytes still content-encoded (httpx decodes them); fused reads undo the
+//! `Content-Encoding` here and feed the decoders directly, so no `bytes` object is made.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use super::chunks::ChunkDecoder;
+use super::http_errors::{httpx_error, stream_closed};
+use super::loop_wake::LoopWait;
+use super::pump::Pump;
+use super::{aiter, iter};
+use crate::transport::{Body, ContentDecoder, ContentEncoding, TransportError, TransportErrorKind};
+
+/// The body of one response; see the module docs.
+#[pyclass(name = "ResponseBody", module = "seltzer._core", frozen)]
+pub struct PyResponseBody {
+    /// `None` once closed.
+    body: Mutex<Option<Body>>,
+    /// The `httpx.Request`, attached to read errors.
+    request: Py<PyAny>,
+    /// The `Content-Encoding` header, for fused reads.
+    content_encoding: Option<Vec<u8>>,
+}
+
+impl PyResponseBody {
+    /// Wraps `body` of a response to `request`.
+    pub fn new(body: Body, request: Py<PyAny>, content_encoding: Option<Vec<u8>>) -> Self {
+        Self {
+            body: Mutex::new(Some(body)),
+            request,
+            content_encoding,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Body>> {
+        self.body.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn error(&self, py: Python<'_>, err: &TransportError) -> PyErr {
+        httpx_error(py, err, Some(&self.request))
+    }
+}
+
+#[pymethods]
+impl PyResponseBody {
+    /// Closes the body: the connection is dropped at once unless it was read to the end.
+    fn close(&self, py: Python<'_>) {
+        let body = self.lock().take();
+        py.detach(|| drop(body));
+    }
+
+    /// Whether `close` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.lock().is_none()
+    }
+
+    /// An iterator of the raw (still content-encoded) chunks, each all that had arrived.
+    fn iter_raw(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let reader = BodyReader::new(slf.clone().unbind(), false);
+        iter::new_body_iterator(
+            slf.py(),
+            reader,
+            Pump::new(Box::new(RawChunks::default()), None),
+        )
+    }
+
+    /// The async twin of `iter_raw`.
+    fn aiter_raw(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let reader = BodyReader::new(slf.clone().unbind(), false);
+        aiter::new_body_iterator(
+            slf.py(),
+            reader,
+            Pump::new(Box::new(RawChunks::default()), None),
+        )
+    }
+}
+
+/// What one non-blocking read gave.
+pub enum Read {
+    /// Bytes (content-decoded on fused reads).
+    Chunk(Bytes),
+    /// The body is complete.
+    End,
+    /// Nothing yet: the task waits on this future.
+    Wait(Py<PyAny>),
+}
+
+/// Reads a [`PyResponseBody`] for an iterator; see the module docs.
+pub struct BodyReader {
+    body: Py<PyResponseBody>,
+    /// Set on fused reads.
+    content: Option<ContentDecoder>,
+    /// A `Content-Encoding` the fused read cannot undo, raised by the first read.
+    failed: Option<TransportError>,
+    /// How a coroutine waits, once it had to.
+    wait: Option<LoopWait>,
+    ended: bool,
+}
+
+fn decoding_error(message: &str) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::DecodingError,
+        format!("{message} in the response body"),
+    )
+}
+
+impl BodyReader {
+    /// A reader of `body`; `fused` undoes its `Content-Encoding`.
+    pub fn new(body: Py<PyResponseBody>, fused: bool) -> Self {
+        let header = body.get().content_encoding.as_deref();
+        let (content, failed) = match ContentEncoding::from_header(header) {
+            _ if !fused => (None, None),
+            Ok(ContentEncoding::Identity) => (None, None),
+            Ok(encoding) => (Some(ContentDecoder::new(encoding)), None),
+            Err(err) => (None, Some(decoding_error(&err.to_string()))),
+        };
+        Self {
+            body,
+            content,
+            failed,
+            wait: None,
+            ended: false,
+        }
+    }
+
+    /// Passes a raw read through the content decoder; at the end, its last bytes.
+    fn decoded(&mut self, read: Option<Bytes>) -> Result<Option<Bytes>, TransportError> {
+        if let Some(err) = self.failed.take() {
+            self.ended = true;
+            return Err(err);
+        }
+        let Some(decoder) = &mut self.content else {
+            self.ended = read.is_none();
+            return Ok(read);
+        };
+        let Some(chunk) = read else {
+            let rest = decoder.finish().map_err(|msg| decoding_error(&msg))?;
+            self.ended = true;
+            return Ok((!rest.is_empty()).then(|| Bytes::from(rest)));
+        };
+        decoder
+            .feed(&chunk)
+            .map(|plain| Some(Bytes::from(plain)))
+            .map_err(|msg| decoding_error(&msg))
+    }
+
+    /// Blocks (GIL released) until bytes arrive; `None` at the end.
+    ///
+    /// # Errors
+    /// The httpx exception of a failed read; `httpx.StreamClosed` after `close`.
+    pub fn next_blocking(&mut self, py: Python<'_>) -> PyResult<Option<Bytes>> {
+        let body = self.body.clone_ref(py);
+        let owner = body.get();
+        while !self.ended {
+            let read = py.detach(|| match owner.lock().as_mut() {
+                Some(body) => body.next_chunk().map(Some),
+                None => Ok(None),
+            });
+            let read = match read {
+                Ok(Some(read)) => read,
+                Ok(None) => return Err(stream_closed(py)),
+                Err(err) => {
+                    self.ended = true;
+                    return Err(owner.error(py, &err));
+                }
+            };
+            // Compressed input may decode to nothing yet: read on.
+            if let Some(chunk) = self.decoded(read).map_err(|e| owner.error(py, &e))? {
+                return Ok(Some(chunk));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What has arrived, without blocking; [`Read::Wait`] parks a future on the running
+    /// loop that resolves once something has.
+    ///
+    /// # Errors
+    /// As [`BodyReader::next_blocking`]; `RuntimeError` outside a running loop.
+    pub fn poll(&mut self, py: Python<'_>) -> PyResult<Read> {
+        loop {
+            if self.ended {
+                return Ok(Read::End);
+            }
+            if let Some(wait) = &self.wait {
+                wait.slot.reset();
+            }
+            let body = self.body.clone_ref(py);
+            let owner = body.get();
+            let tried = match owner.lock().as_mut() {
+                Some(body) => body.try_next(),
+                None => return Err(stream_closed(py)),
+            };
+            match tried {
+                Some(Ok(read)) => {
+                    return match self.decoded(read).map_err(|e| owner.error(py, &e))? {
+                        Some(chunk) => Ok(Read::Chunk(chunk)),
+                        None if self.ended => Ok(Read::End),
+                        // Compressed input that decoded to nothing yet.
+                        None => continue,
+                    };
+                }
+                Some(Err(err)) => {
+                    self.ended = true;
+                    return Err(owner.error(py, &err));
+                }
+                None => {}
+            }
+            if self.wait.is_none() {
+                let wait = LoopWait::running(py)?;
+                if let Some(body) = owner.lock().as_mut() {
+                    body.set_wake(wait.callback());
+                }
+                self.wait = Some(wait);
+                // The callback was not armed by the try above: try again now that it is.
+                continue;
+            }
+            if let Some(future) = self
+                .wait
+                .as_ref()
+                .map(|w| w.park(py))
+                .transpose()?
+                .flatten()
+            {
+                return Ok(Read::Wait(future.unbind()));
+            }
+        }
+    }
+
+    /// Closes the body (a `break`, a cancellation): the connection is dropped at once.
+    pub fn close(&mut self, py: Python<'_>) {
+        self.ended = true;
+        if let Some(wait) = &self.wait {
+            wait.slot.unpark(py);
+        }
+        self.body.get().close(py);
+    }
+}
+
+impl Drop for BodyReader {
+    /// An iterator dropped before the end (a `break`) closes the connection at once.
+    fn drop(&mut self) {
+        let body = self.body.get().lock().take();
+        drop(body);
+    }
+}
+
+/// Raw reads as `bytes` items: one per read, all that had arrived.
+#[derive(Default)]
+struct RawChunks {
+    offset: u64,
+}
+
+impl ChunkDecoder for RawChunks {
+    fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        self.offset += chunk.as_bytes().len() as u64;
+        out.push_back(chunk.clone().into_any().unbind());
+        Ok(())
+    }
+
+    fn finish(&mut self, _py: Python<'_>, _out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        Ok(())
+    }
+
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn partial(&self) -> &'static str {
+        ""
+    }
+}

@@ -1,0 +1,258 @@
+//! `HttpClient`: the Rust side of `seltzer.HTTPTransport` / `AsyncHTTPTransport`. It
+//! takes a request in plain parts (the Python transport unpacks the `httpx.Request`) and
+//! returns the response head with its `ResponseBody`, blocking with the GIL released
+//! (`send`) or as an awaitable that wakes the event loop once the head has arrived
+//! (`send_async`).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use pyo3::exceptions::{PyStopIteration, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use super::http_body::PyResponseBody;
+use super::http_errors::httpx_error;
+use super::loop_wake::LoopWait;
+use crate::transport::{
+    Client, ClientOptions, Pending, Request, Response, Timeouts, TransportError, Verify,
+};
+
+/// A pooled HTTP client on the shared runtime; see the module docs.
+#[pyclass(name = "HttpClient", module = "seltzer._core", frozen)]
+pub struct PyHttpClient {
+    client: Client,
+}
+
+/// Seconds as a `Duration`; `None` (no limit) stays `None`.
+fn seconds(value: Option<f64>, what: &str) -> PyResult<Option<Duration>> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| PyValueError::new_err(format!("{what} must be >= 0 seconds, got {s}")))
+        })
+        .transpose()
+}
+
+#[pymethods]
+impl PyHttpClient {
+    /// A client with httpx.HTTPTransport's options, already unpacked into plain values.
+    #[new]
+    #[allow(clippy::fn_params_excessive_bools)] // httpx.HTTPTransport's own flags
+    #[pyo3(signature = (*, verify = true, ca_bundle = None, cert = None, key = None, http1 = true, http2 = false, max_connections = None, max_keepalive_connections = None, keepalive_expiry = None, proxy = None, trust_env = true, retries = 0, local_address = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        verify: bool,
+        ca_bundle: Option<PathBuf>,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+        http1: bool,
+        http2: bool,
+        max_connections: Option<usize>,
+        max_keepalive_connections: Option<usize>,
+        keepalive_expiry: Option<f64>,
+        proxy: Option<String>,
+        trust_env: bool,
+        retries: u32,
+        local_address: Option<String>,
+    ) -> PyResult<Self> {
+        let local_address = local_address
+            .map(|a| {
+                a.parse::<IpAddr>().map_err(|_| {
+                    PyValueError::new_err(format!("local_address must be an IP address, got {a:?}"))
+                })
+            })
+            .transpose()?;
+        let options = ClientOptions {
+            verify: match (verify, ca_bundle) {
+                (false, _) => Verify::Disabled,
+                (true, Some(path)) => Verify::CaBundle(path),
+                (true, None) => Verify::Default,
+            },
+            cert: cert.map(|c| (c, key)),
+            http1,
+            http2,
+            max_connections,
+            max_keepalive_connections,
+            keepalive_expiry: seconds(keepalive_expiry, "keepalive_expiry")?,
+            proxy,
+            trust_env,
+            retries,
+            local_address,
+        };
+        let client =
+            Client::new(&options).map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
+        Ok(Self { client })
+    }
+
+    /// Sends a request and blocks (GIL released) until the response head arrives.
+    /// Returns `(status, http_version, headers, body)`; failures raise httpx's
+    /// exceptions with `request` attached.
+    #[pyo3(signature = (request, method, url, headers, content, connect = None, read = None, write = None, pool = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send<'py>(
+        &self,
+        py: Python<'py>,
+        request: Py<PyAny>,
+        method: String,
+        url: String,
+        headers: Vec<(String, Vec<u8>)>,
+        content: &Bound<'py, PyBytes>,
+        connect: Option<f64>,
+        read: Option<f64>,
+        write: Option<f64>,
+        pool: Option<f64>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
+        let client = self.client.clone();
+        let sent = py.detach(move || client.send_blocking(core));
+        response_tuple(py, sent, request)
+    }
+
+    /// `send` as an awaitable for the running event loop.
+    #[pyo3(signature = (request, method, url, headers, content, connect = None, read = None, write = None, pool = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send_async(
+        &self,
+        py: Python<'_>,
+        request: Py<PyAny>,
+        method: String,
+        url: String,
+        headers: Vec<(String, Vec<u8>)>,
+        content: &Bound<'_, PyBytes>,
+        connect: Option<f64>,
+        read: Option<f64>,
+        write: Option<f64>,
+        pool: Option<f64>,
+    ) -> PyResult<PyPendingResponse> {
+        let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
+        let wait = LoopWait::running(py)?;
+        let pending = self.client.send(core);
+        pending.set_wake(wait.callback());
+        Ok(PyPendingResponse {
+            state: Mutex::new(Some(PendingState {
+                pending,
+                wait,
+                request,
+            })),
+        })
+    }
+}
+
+fn core_request(
+    method: String,
+    url: String,
+    headers: Vec<(String, Vec<u8>)>,
+    content: &Bound<'_, PyBytes>,
+    [connect, read, write, pool]: [Option<f64>; 4],
+) -> PyResult<Request> {
+    Ok(Request {
+        method,
+        url,
+        headers,
+        body: Bytes::copy_from_slice(content.as_bytes()),
+        timeouts: Timeouts {
+            connect: seconds(connect, "the connect timeout")?,
+            read: seconds(read, "the read timeout")?,
+            write: seconds(write, "the write timeout")?,
+            pool: seconds(pool, "the pool timeout")?,
+        },
+    })
+}
+
+/// `(status, http_version, [(name, value), ...], ResponseBody)` for httpx.Response.
+fn response_tuple(
+    py: Python<'_>,
+    sent: Result<Response, TransportError>,
+    request: Py<PyAny>,
+) -> PyResult<Bound<'_, PyTuple>> {
+    let response = sent.map_err(|e| httpx_error(py, &e, Some(&request)))?;
+    let Response { head, body } = response;
+    let headers = PyList::empty(py);
+    for (name, value) in &head.headers {
+        headers.append((PyBytes::new(py, name.as_bytes()), PyBytes::new(py, value)))?;
+    }
+    let encoding = head.header("content-encoding").map(<[u8]>::to_vec);
+    let body = Py::new(py, PyResponseBody::new(body, request, encoding))?;
+    (head.status, head.version.as_str(), headers, body).into_pyobject(py)
+}
+
+struct PendingState {
+    pending: Pending,
+    wait: LoopWait,
+    request: Py<PyAny>,
+}
+
+/// A request in flight, awaited from a coroutine: `await client.send_async(...)`.
+/// Dropping or cancelling it cancels the request.
+#[pyclass(name = "PendingResponse", module = "seltzer._core", frozen)]
+pub struct PyPendingResponse {
+    state: Mutex<Option<PendingState>>,
+}
+
+#[pymethods]
+impl PyPendingResponse {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Returns the response tuple via `StopIteration`, or yields a loop future.
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let Some(state) = guard.as_mut() else {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "cannot reuse an already awaited request",
+                ));
+            };
+            state.wait.slot.reset();
+            if let Some(sent) = state.pending.try_get() {
+                let request = state.request.clone_ref(py);
+                *guard = None;
+                let result = response_tuple(py, sent, request)?;
+                return Err(PyStopIteration::new_err((result.unbind(),)));
+            }
+            if let Some(future) = state.wait.park(py)? {
+                return Ok(future);
+            }
+        }
+    }
+
+    /// Coroutine protocol: the task resumes us with `None` once the future is done.
+    #[pyo3(signature = (value, /))]
+    fn send<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let _ = value;
+        self.__next__(py)
+    }
+
+    /// Coroutine protocol: a cancellation cancels the request and raises here.
+    #[pyo3(signature = (exc, value = None, traceback = None))]
+    fn throw(
+        &self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        value: Option<Bound<'_, PyAny>>,
+        traceback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        drop(traceback);
+        self.close(py);
+        let exc = value.filter(|v| !v.is_none()).unwrap_or(exc);
+        Err(PyErr::from_value(exc))
+    }
+
+    /// Cancels the request.
+    fn close(&self, py: Python<'_>) {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(state) = state {
+            state.wait.slot.unpark(py);
+            drop(state);
+        }
+    }
+}

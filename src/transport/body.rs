@@ -1,0 +1,241 @@
+//! A response body as a pull source. On first use a task on the shared runtime starts
+//! reading the socket and hands over every chunk as soon as it arrives; the consumer
+//! takes all that has arrived, coalesced, either blocking ([`Body::next_chunk`]), polled
+//! ([`Body::poll_next`]) or tried with a wake callback ([`Body::try_next`],
+//! [`Body::set_wake`]). The read timeout applies between chunks. Dropping the body aborts
+//! the task, which closes the connection at once. Bytes stay content-encoded; readers that
+//! decode them in Rust undo the encoding with `encoding.rs`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::AbortHandle;
+
+use super::channel::{Batch, Channel, Take, WakeFn};
+use super::error::{TransportError, TransportErrorKind};
+use super::runtime;
+
+/// Bytes buffered ahead of a slow consumer before the socket is left unread.
+pub const MAX_BUFFERED_BYTES: usize = 1 << 20;
+
+/// Times the reader yields at the end of a body before reporting it, so that hyper's
+/// idle-connection task (woken by the same read) runs first.
+const IDLE_YIELDS: usize = 4;
+
+/// The unread response and what reading it needs; owned by whichever task reads it.
+pub(crate) struct Source {
+    response: reqwest::Response,
+    read_timeout: Option<Duration>,
+    /// The connection slot, given back when the body is done or dropped.
+    _permit: Option<OwnedSemaphorePermit>,
+    /// The URL for messages, without query string.
+    pub url: String,
+}
+
+impl Source {
+    /// The next chunk from the socket, within the read timeout.
+    pub async fn next(&mut self) -> Result<Option<Bytes>, TransportError> {
+        let read = self.response.chunk();
+        let result = match self.read_timeout {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                TransportError::new(
+                    TransportErrorKind::ReadTimeout,
+                    format!(
+                        "no bytes within {limit:?} reading the response body of {}",
+                        self.url
+                    ),
+                )
+            })?,
+            None => read.await,
+        };
+        result.map_err(|err| TransportError::from_body(&err, &self.url))
+    }
+}
+
+/// The chunks that arrived since the consumer last took.
+#[derive(Default)]
+pub(crate) struct Chunks {
+    queue: VecDeque<Bytes>,
+    len: usize,
+}
+
+impl Chunks {
+    fn push(&mut self, chunk: Bytes) {
+        self.len += chunk.len();
+        self.queue.push_back(chunk);
+    }
+
+    /// All of them as one `Bytes` (no copy when there is one).
+    fn coalesce(mut self) -> Bytes {
+        if self.queue.len() == 1 {
+            return self.queue.pop_front().unwrap_or_default();
+        }
+        let mut out = BytesMut::with_capacity(self.len);
+        for chunk in self.queue {
+            out.extend_from_slice(&chunk);
+        }
+        out.freeze()
+    }
+}
+
+impl Batch for Chunks {
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+    fn is_full(&self) -> bool {
+        self.len >= MAX_BUFFERED_BYTES
+    }
+}
+
+type ByteChannel = Channel<Chunks, TransportError>;
+
+/// A response body being read; see the module docs.
+pub struct Body {
+    channel: Arc<ByteChannel>,
+    /// The response until reading starts.
+    source: Option<Box<Source>>,
+    task: Option<AbortHandle>,
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body")
+            .field("started", &self.source.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+fn coalesced(
+    taken: Result<Option<Chunks>, TransportError>,
+) -> Result<Option<Bytes>, TransportError> {
+    taken.map(|chunks| chunks.map(Chunks::coalesce))
+}
+
+impl Body {
+    pub(crate) fn new(
+        response: reqwest::Response,
+        read_timeout: Option<Duration>,
+        permit: Option<OwnedSemaphorePermit>,
+        url: String,
+    ) -> Self {
+        Self {
+            channel: ByteChannel::new(),
+            source: Some(Box::new(Source {
+                response,
+                read_timeout,
+                _permit: permit,
+                url,
+            })),
+            task: None,
+        }
+    }
+
+    /// The reading task's channel, starting the task on first use.
+    fn channel(&mut self) -> &ByteChannel {
+        if let Some(source) = self.source.take() {
+            self.task = start(*source, Arc::clone(&self.channel));
+        }
+        &self.channel
+    }
+
+    /// Blocks until bytes, the end (`None`) or an error is ready; returns all bytes that
+    /// have arrived, as one chunk. Call it without holding locks the runtime needs.
+    ///
+    /// # Errors
+    /// The read's [`TransportError`] (after all bytes before it were returned);
+    /// [`TransportErrorKind::Runtime`] when called from a runtime thread.
+    pub fn next_chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(TransportError::new(
+                TransportErrorKind::Runtime,
+                "Body::next_chunk blocks; from async code use poll_next or try_next",
+            ));
+        }
+        coalesced(self.channel().take_blocking())
+    }
+
+    /// All bytes that have arrived, without waiting: `None` when there are none yet (the
+    /// wake callback, if set, then runs once something is ready); `Some(Ok(None))` at the end.
+    pub fn try_next(&mut self) -> Option<Result<Option<Bytes>, TransportError>> {
+        let taken: Take<Chunks, TransportError> = self.channel().try_take();
+        taken.map(coalesced)
+    }
+
+    /// Like [`Body::try_next`], registering `cx`'s waker when nothing has arrived.
+    pub fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, TransportError>> {
+        self.channel().poll_take(cx).map(coalesced)
+    }
+
+    /// Sets the callback run on a runtime thread when something is ready after an
+    /// empty-handed [`Body::try_next`] (once per such try). Starts reading.
+    pub fn set_wake(&mut self, callback: WakeFn) {
+        self.channel().set_callback(callback);
+    }
+
+    /// Reads the whole body, blocking.
+    ///
+    /// # Errors
+    /// As [`Body::next_chunk`].
+    pub fn read_to_end(&mut self) -> Result<Vec<u8>, TransportError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = self.next_chunk()? {
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
+/// Spawns the task that moves chunks from `source` into `channel`.
+fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
+    let handle = match runtime::handle() {
+        Ok(handle) => handle,
+        Err(err) => {
+            channel.finish(Err(err));
+            return None;
+        }
+    };
+    let task = handle.spawn(async move {
+        loop {
+            channel.wait_space().await;
+            match source.next().await {
+                Ok(Some(chunk)) => {
+                    if !chunk.is_empty() {
+                        channel.push(|q| q.push(chunk));
+                    }
+                }
+                Ok(None) => {
+                    // Let hyper's idle task put the connection back in the pool before the
+                    // consumer, told of the end, sends its next request (keep-alive).
+                    drop(source);
+                    for _ in 0..IDLE_YIELDS {
+                        tokio::task::yield_now().await;
+                    }
+                    channel.finish(Ok(()));
+                    break;
+                }
+                Err(err) => {
+                    channel.finish(Err(err));
+                    break;
+                }
+            }
+        }
+    });
+    Some(task.abort_handle())
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            // Dropping the task drops the response mid-body: hyper closes the connection.
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The HTTP client transport: reqwest on one shared tokio runtime (`runtime`), with
+//! httpx's options (`options`) and per-request timeouts (`phases`), sending requests
+//! (`client`) and handing response bodies over as they arrive (`body`, through
+//! `channel`), with `encoding` to undo gzip / deflate / br for readers that decode the
+//! bytes in Rust. Errors map 1:1 to httpx's classes (`error`). No pyo3 here: `src/py/`
+//! wraps these types for Python.
+
+mod body;
+mod channel;
+mod client;
+mod encoding;
+mod error;
+mod options;
+mod phases;
+pub mod runtime;
+
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod tests;
+
+pub use body::{Body, MAX_BUFFERED_BYTES};
+pub use channel::WakeFn;
+pub use client::{Client, HttpVersion, Pending, Request, Response, ResponseHead};
+pub use encoding::{ContentEncoding, Decoder as ContentDecoder, UnsupportedEncoding};
+pub use error::{redact_url, TransportError, TransportErrorKind};
+pub use options::{ClientOptions, Verify};
+pub use phases::Timeouts;
