@@ -100,10 +100,17 @@ pub struct BodyReader {
     content: Option<ContentDecoder>,
     /// A `Content-Encoding` the fused read cannot undo, raised by the first read.
     failed: Option<TransportError>,
+    /// Compressed bytes read but not yet decoded: they are decoded a slice at a time, so
+    /// that a decompression bomb never expands into one huge buffer.
+    backlog: Bytes,
     /// How a coroutine waits, once it had to.
     wait: Option<LoopWait>,
     ended: bool,
 }
+
+/// Compressed bytes decoded at once: gzip expands at most ~1000x, so a slice yields at
+/// most about 4 MiB, however hostile the body.
+const DECODE_SLICE: usize = 4096;
 
 fn decoding_error(message: &str) -> TransportError {
     TransportError::new(
@@ -126,9 +133,26 @@ impl BodyReader {
             body,
             content,
             failed,
+            backlog: Bytes::new(),
             wait: None,
             ended: false,
         }
+    }
+
+    /// Decodes the next slices of the backlog until some output comes; `None` once the
+    /// backlog is used up.
+    fn drain_backlog(&mut self) -> Result<Option<Bytes>, TransportError> {
+        let Some(decoder) = &mut self.content else {
+            return Ok(None);
+        };
+        while !self.backlog.is_empty() {
+            let slice = self.backlog.split_to(DECODE_SLICE.min(self.backlog.len()));
+            let plain = decoder.feed(&slice).map_err(|msg| decoding_error(&msg))?;
+            if !plain.is_empty() {
+                return Ok(Some(Bytes::from(plain)));
+            }
+        }
+        Ok(None)
     }
 
     /// Passes a raw read through the content decoder; at the end, its last bytes.
@@ -146,10 +170,8 @@ impl BodyReader {
             self.ended = true;
             return Ok((!rest.is_empty()).then(|| Bytes::from(rest)));
         };
-        decoder
-            .feed(&chunk)
-            .map(|plain| Some(Bytes::from(plain)))
-            .map_err(|msg| decoding_error(&msg))
+        self.backlog = chunk;
+        self.drain_backlog()
     }
 
     /// Blocks (GIL released) until bytes arrive; `None` at the end.
@@ -160,6 +182,9 @@ impl BodyReader {
         let body = self.body.clone_ref(py);
         let owner = body.get();
         while !self.ended {
+            if let Some(chunk) = self.drain_backlog().map_err(|e| owner.error(py, &e))? {
+                return Ok(Some(chunk));
+            }
             let read = py.detach(|| match owner.lock().as_mut() {
                 Some(body) => body.next_chunk().map(Some),
                 None => Ok(None),
@@ -190,11 +215,14 @@ impl BodyReader {
             if self.ended {
                 return Ok(Read::End);
             }
+            let body = self.body.clone_ref(py);
+            let owner = body.get();
+            if let Some(chunk) = self.drain_backlog().map_err(|e| owner.error(py, &e))? {
+                return Ok(Read::Chunk(chunk));
+            }
             if let Some(wait) = &self.wait {
                 wait.slot.reset();
             }
-            let body = self.body.clone_ref(py);
-            let owner = body.get();
             let tried = match owner.lock().as_mut() {
                 Some(body) => body.try_next(),
                 None => return Err(stream_closed(py)),
