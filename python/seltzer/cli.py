@@ -3,7 +3,8 @@
 ``seltzer stream PROMPT`` streams a completion's tokens to stdout as they arrive, from a
 real endpoint or (with no API key or base URL) from the embedded mock server;
 ``seltzer mock`` runs the mock server in the foreground; ``seltzer decode FILE`` decodes a
-recorded stream. Tokens print ``--sep``-separated, as LangChain's streaming guide does.
+recorded stream; ``seltzer bench`` benchmarks an endpoint (``seltzer.bench``). Tokens
+print ``--sep``-separated, as LangChain's streaming guide does.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 
 from seltzer import DIALECTS, SeltzerError, iter_text, mock
 from seltzer.endpoints import api_key_from_env, stream_request
-
-#: Where each dialect's API sits under a server's root, as its SDK's base URL has it.
-_MOCK_BASE_PATHS = {"anthropic": "/v1", "gemini": "/v1beta", "tgi": "", "ollama": ""}
+from seltzer.transport import HTTPTransport
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +97,89 @@ def _parser() -> argparse.ArgumentParser:
     )
     decode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     decode.set_defaults(run=_decode)
+    _add_bench(commands)
     return parser
+
+
+def _add_bench(commands: Any) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark a streaming endpoint: TTFT, ITL, TPOT, latency, throughput",
+        description="Benchmark a streaming LLM endpoint, closed-loop per concurrency level "
+        "or open-loop at --request-rate. Progress on stderr, a table on stdout.",
+    )
+    target = bench.add_mutually_exclusive_group(required=True)
+    target.add_argument("--base-url", help="the API's base URL, as its SDK takes it")
+    target.add_argument(
+        "--mock", action="store_true", help="benchmark the embedded mock, in its own process"
+    )
+    bench.add_argument("--dialect", default="openai-chat", choices=DIALECTS)
+    bench.add_argument("--model", default=None, help="model name (a default per dialect)")
+    bench.add_argument(
+        "--concurrency",
+        default=None,
+        help="levels, e.g. 1,8,64 (default 1); with --request-rate: caps on requests in flight",
+    )
+    amount = bench.add_mutually_exclusive_group()
+    amount.add_argument(
+        "--num-prompts",
+        type=int,
+        default=None,
+        help="requests per level (default 4 x level, >= 16)",
+    )
+    amount.add_argument(
+        "--duration", type=float, default=None, help="seconds per level in which requests start"
+    )
+    bench.add_argument(
+        "--request-rate",
+        type=float,
+        default=None,
+        help="open loop: Poisson arrivals per second (inf: all at once)",
+    )
+    source = bench.add_mutually_exclusive_group()
+    source.add_argument("--prompt", default=None, help="the prompt sent with every request")
+    source.add_argument(
+        "--prompts", default=None, metavar="FILE.jsonl", help='one "text" or {"prompt": ...} a line'
+    )
+    bench.add_argument(
+        "--max-tokens", type=int, default=128, help="output bound per request (default 128)"
+    )
+    bench.add_argument("--warmup", type=int, default=0, help="requests discarded before each level")
+    bench.add_argument("--slo", default=None, help="goodput bounds, e.g. ttft_ms=500,tpot_ms=50")
+    bench.add_argument("--json", default=None, metavar="PATH", help="write results as JSON")
+    bench.add_argument(
+        "--plot", default=None, metavar="PATH.png", help="plot CDFs and throughput (matplotlib)"
+    )
+    bench.add_argument("--timeout", type=float, default=60.0, help="read timeout, seconds")
+    bench.add_argument("--seed", type=int, default=0, help="seeds the open loop's arrivals")
+    bench.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="an extra request header (repeatable; never printed)",
+    )
+    bench.add_argument(
+        "--text-path", default=None, help="JSON pointer to the text (the json dialect)"
+    )
+    bench.add_argument(
+        "--server-times",
+        action="store_true",
+        help="mock: stamp send times and report the client's error against them",
+    )
+    bench.add_argument("--ttft-ms", type=int, default=20, help="mock: time to first token")
+    bench.add_argument("--itl-ms", type=int, default=5, help="mock: inter-token interval")
+    bench.add_argument("--jitter-ms", type=int, default=0, help="mock: random extra delay")
+    bench.add_argument("--mock-workers", type=int, default=1, help="mock: runtime threads")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    bench.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    bench.set_defaults(run=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from seltzer.bench.command import bench_command  # its imports cost the other commands
+
+    return bench_command(args)
 
 
 def _stream(args: argparse.Namespace) -> int:
@@ -109,7 +190,9 @@ def _stream(args: argparse.Namespace) -> int:
         if use_mock:
             pacing = {"ttft_ms": args.ttft_ms, "itl_ms": args.itl_ms, "tokens": 48}
             server = stack.enter_context(mock.serve(**pacing))
-            base_url = server.url + _MOCK_BASE_PATHS.get(args.dialect, "/v1")
+            from seltzer.bench.mock_process import mock_base_url  # only when it is needed
+
+            base_url = mock_base_url(server.url, args.dialect)
             api_key = None
         request = stream_request(
             args.dialect,
@@ -120,7 +203,7 @@ def _stream(args: argparse.Namespace) -> int:
             api_key=api_key,
         )
         timeout = httpx.Timeout(10.0, read=args.timeout)
-        client = stack.enter_context(httpx.Client(timeout=timeout))
+        client = stack.enter_context(httpx.Client(transport=HTTPTransport(), timeout=timeout))
         response = stack.enter_context(
             client.stream(request.method, request.url, json=request.json, headers=request.headers)
         )
