@@ -35,8 +35,12 @@ class Conn:
     def head(
         self, status: int = 200, headers: dict[str, str] | None = None, *, chunked: bool = True
     ) -> None:
-        """Sends the status line and headers (chunked transfer encoding unless told)."""
+        """Sends the status line and headers (chunked transfer encoding unless told, and
+        ``connection: close``)."""
         headers = {"content-type": "text/event-stream", **(headers or {})}
+        # One request per connection: say so, or a pooling client may reuse the
+        # connection as it closes (a race no client can win).
+        headers.setdefault("connection", "close")
         if chunked:
             headers.setdefault("transfer-encoding", "chunked")
         self.chunked = "transfer-encoding" in headers

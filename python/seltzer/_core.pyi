@@ -413,6 +413,8 @@ class HttpClient:
         pool: float | None = None,
     ) -> PendingResponse:
         """``send`` as an awaitable for the running event loop."""
+    def close(self) -> None:
+        """Closes the pool; later requests raise ``RuntimeError``."""
 
 @final
 class PendingResponse:

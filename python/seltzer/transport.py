@@ -201,6 +201,10 @@ class HTTPTransport(httpx.BaseTransport):
         sent = self._client.send(**_parts(request, request.read()))
         return _response(sent, _SyncBody)  # type: ignore[no-any-return]
 
+    def close(self) -> None:
+        """Closes idle pooled connections (``httpx.Client.close`` calls it)."""
+        self._client.close()
+
 
 class AsyncHTTPTransport(httpx.AsyncBaseTransport):
     """The async twin of ``HTTPTransport``, for ``httpx.AsyncClient`` on asyncio or
@@ -241,12 +245,25 @@ class AsyncHTTPTransport(httpx.AsyncBaseTransport):
         sent = await self._client.send_async(**_parts(request, await request.aread()))
         return _response(sent, _AsyncBody)  # type: ignore[no-any-return]
 
+    async def aclose(self) -> None:
+        """Closes idle pooled connections (``httpx.AsyncClient.aclose`` calls it)."""
+        self._client.close()
+
+
+#: Content codings httpx can undo (when zstandard is installed) but the fused path
+#: cannot: such responses are read through httpx. Unknown codings raise
+#: ``httpx.DecodingError`` on the fused path rather than yielding garbage.
+HTTPX_ONLY_ENCODINGS = frozenset({"zstd"})
+
 
 def response_body(response: httpx.Response) -> ResponseBody | None:
     """The Rust body of an unread response from seltzer's transport (claiming it: the
-    response then counts as consumed), or None for any other response."""
+    response then counts as consumed), or None for any other response, and for a
+    content coding only httpx can undo."""
     body = response.extensions.get(BODY_EXTENSION)
     if not isinstance(body, ResponseBody) or response.is_stream_consumed or body.closed:
+        return None
+    if response.headers.get("content-encoding", "").strip().lower() in HTTPX_ONLY_ENCODINGS:
         return None
     response.is_stream_consumed = True
     return body

@@ -24,7 +24,23 @@ use crate::transport::{
 /// A pooled HTTP client on the shared runtime; see the module docs.
 #[pyclass(name = "HttpClient", module = "seltzer._core", frozen)]
 pub struct PyHttpClient {
-    client: Client,
+    /// `None` once closed: dropping the client drops its pool and idle connections.
+    client: Mutex<Option<Client>>,
+}
+
+impl PyHttpClient {
+    /// The client, unless closed.
+    fn client(&self) -> PyResult<Client> {
+        self.client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                pyo3::exceptions::PyRuntimeError::new_err(
+                    "cannot send a request: the transport has been closed",
+                )
+            })
+    }
 }
 
 /// Seconds as a `Duration`; `None` (no limit) stays `None`.
@@ -85,7 +101,20 @@ impl PyHttpClient {
         };
         let client =
             Client::new(&options).map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
-        Ok(Self { client })
+        Ok(Self {
+            client: Mutex::new(Some(client)),
+        })
+    }
+
+    /// Closes the pool: idle keep-alive connections close now; responses being read
+    /// keep theirs until they end. Later requests raise `RuntimeError`.
+    fn close(&self, py: Python<'_>) {
+        let client = self
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        py.detach(|| drop(client));
     }
 
     /// Sends a request and blocks (GIL released) until the response head arrives.
@@ -107,7 +136,7 @@ impl PyHttpClient {
         pool: Option<f64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
-        let client = self.client.clone();
+        let client = self.client()?;
         let sent = py.detach(move || client.send_blocking(core));
         response_tuple(py, sent, request)
     }
@@ -130,7 +159,7 @@ impl PyHttpClient {
     ) -> PyResult<PyPendingResponse> {
         let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
         let wait = LoopWait::running(py)?;
-        let pending = self.client.send(core);
+        let pending = self.client()?.send(core);
         pending.set_wake(wait.callback());
         Ok(PyPendingResponse {
             state: Mutex::new(Some(PendingState {

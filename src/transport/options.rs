@@ -116,7 +116,18 @@ fn load_cas(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError> {
     Ok(certs)
 }
 
-/// The CA path `verify` asks for, `SSL_CERT_FILE` / `SSL_CERT_DIR` included.
+/// Where Linux distributions keep the system's CA bundle.
+const SYSTEM_BUNDLES: [&str; 5] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The CA path `verify` asks for: `SSL_CERT_FILE` / `SSL_CERT_DIR` with `trust_env`;
+/// without it, the system bundle read directly (reqwest's default verifier would honour
+/// those variables whatever `trust_env` says). `None`: reqwest's default verifier.
 fn ca_path(options: &ClientOptions) -> Option<PathBuf> {
     match &options.verify {
         Verify::CaBundle(path) => Some(path.clone()),
@@ -125,7 +136,11 @@ fn ca_path(options: &ClientOptions) -> Option<PathBuf> {
             .filter_map(std::env::var_os)
             .map(PathBuf::from)
             .find(|p| p.exists()),
-        Verify::Default | Verify::Disabled => None,
+        Verify::Default => SYSTEM_BUNDLES
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists()),
+        Verify::Disabled => None,
     }
 }
 
