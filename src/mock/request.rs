@@ -128,6 +128,13 @@ pub(crate) fn parse_params(route: &Route, body: &[u8]) -> Result<Params, String>
         p.include_usage =
             boolean(get(&value, &["stream_options", "include_usage"])).unwrap_or(false);
     }
+    if let (Route::Completions, Some(JsonValue::Array(prompts))) = (route, get(&value, &["prompt"]))
+    {
+        // A list of prompts gets `n` choices each, numbered prompt by prompt, as OpenAI's
+        // completions API answers batched prompts.
+        let prompts = u32::try_from(prompts.len().max(1)).unwrap_or(u32::MAX);
+        p.n = p.n.saturating_mul(prompts).min(super::config::MAX_CHOICES);
+    }
     if matches!(route, Route::Chat) {
         let forbidden = string(get(&value, &["tool_choice"])).as_deref() == Some("none");
         if let (Some(JsonValue::Array(tools)), false) = (get(&value, &["tools"]), forbidden) {
@@ -235,6 +242,13 @@ mod tests {
             Route::find(&hyper::Method::GET, "/health"),
             Some(Route::Health)
         );
+    }
+
+    #[test]
+    fn a_prompt_list_gets_n_choices_per_prompt() {
+        let body = br#"{"model":"m","prompt":["a b","c","d"],"n":2}"#;
+        let p = parse_params(&Route::Completions, body).unwrap();
+        assert_eq!((p.n, p.prompt_tokens), (6, 4));
     }
 
     #[test]

@@ -1,0 +1,250 @@
+"""The Runnable layer's cost per token against LangChain and the openai SDK, each
+streaming the same 10,000-token reply from the mock server in a separate process.
+
+Per scenario (``group``): the client's CPU time per token (``time.process_time``,
+median of 5 rounds) goes in ``extra_info["cpu_us_per_token"]``; every contender must
+produce the same text before its timing counts. The concurrency scenario runs 1,000
+``astream`` calls on one loop and records aggregate tokens/s and the worst loop lag.
+
+Run: pytest benches/test_runnables.py --benchmark-group-by=group -s
+(``SELTZER_BENCH_TOKENS`` / ``SELTZER_BENCH_STREAMS`` shrink it for a smoke run.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from seltzer import llms
+
+TOKENS = int(os.environ.get("SELTZER_BENCH_TOKENS", "10000"))
+STREAMS = int(os.environ.get("SELTZER_BENCH_STREAMS", "1000"))
+ROUNDS = 5
+PROMPT = "Write me a 1 verse song about sparkling water."
+
+
+@pytest.fixture(scope="module")
+def mock_url() -> Iterator[str]:
+    """A mock server in its own process (so its CPU is not the client's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seltzer",
+            "mock",
+            "--port",
+            str(port),
+            "--tokens",
+            str(TOKENS),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def cpu_per_token(benchmark: Any, run: Callable[[], str], expected: str) -> float:
+    """Times ``run`` (checked against ``expected`` first); returns CPU µs per token."""
+    assert run() == expected
+    samples: list[float] = []
+
+    def timed() -> str:
+        start = time.process_time()
+        text = run()
+        samples.append(time.process_time() - start)
+        return text
+
+    benchmark.pedantic(timed, rounds=ROUNDS, iterations=1)
+    per_token = statistics.median(samples) / TOKENS * 1e6
+    benchmark.extra_info["cpu_us_per_token"] = round(per_token, 3)
+    return per_token
+
+
+def reference_text(url: str, path: str) -> str:
+    """The reply as plain JSON (non-streaming) from the same server."""
+    if path == "chat":
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]}
+        reply = httpx.post(url + "/v1/chat/completions", json=body, timeout=60).json()
+        return str(reply["choices"][0]["message"]["content"])
+    body = {"model": "gpt-3.5-turbo-instruct", "prompt": PROMPT, "max_tokens": TOKENS}
+    reply = httpx.post(url + "/v1/completions", json=body, timeout=60).json()
+    return str(reply["choices"][0]["text"])
+
+
+# -- ChatOpenAI.stream -------------------------------------------------------------------
+
+
+@pytest.mark.benchmark(group="chat-stream")
+def test_seltzer_chat_stream(benchmark: Any, mock_url: str) -> None:
+    model = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+    with model:
+        cpu_per_token(
+            benchmark,
+            lambda: "".join(c.content for c in model.stream(PROMPT)),
+            reference_text(mock_url, "chat"),
+        )
+
+
+@pytest.mark.benchmark(group="chat-stream")
+def test_langchain_chat_stream(benchmark: Any, mock_url: str) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    model = langchain_openai.ChatOpenAI(
+        model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test"
+    )
+    cpu_per_token(
+        benchmark,
+        lambda: "".join(c.content for c in model.stream(PROMPT)),
+        reference_text(mock_url, "chat"),
+    )
+
+
+@pytest.mark.benchmark(group="chat-stream")
+def test_openai_sdk_chat_stream(benchmark: Any, mock_url: str) -> None:
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=mock_url + "/v1", api_key="sk-test")
+
+    def run() -> str:
+        stream = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": PROMPT}], stream=True
+        )
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    cpu_per_token(benchmark, run, reference_text(mock_url, "chat"))
+
+
+# -- OpenAI.stream (completions) ---------------------------------------------------------
+
+
+@pytest.mark.benchmark(group="llm-stream")
+def test_seltzer_llm_stream(benchmark: Any, mock_url: str) -> None:
+    model = llms.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
+    with model:
+        cpu_per_token(
+            benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm")
+        )
+
+
+@pytest.mark.benchmark(group="llm-stream")
+def test_langchain_llm_stream(benchmark: Any, mock_url: str) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    model = langchain_openai.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
+    cpu_per_token(benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm"))
+
+
+# -- astream_events(v2) against astream ----------------------------------------------------
+
+
+@pytest.mark.benchmark(group="events-overhead")
+@pytest.mark.parametrize("api", ["astream", "astream_events"])
+def test_seltzer_events_overhead(benchmark: Any, mock_url: str, api: str) -> None:
+    model = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+    runner = asyncio.Runner()
+
+    async def collect() -> str:
+        if api == "astream":
+            return "".join([c.content async for c in model.astream(PROMPT)])
+        parts = [
+            e["data"]["chunk"].content
+            async for e in model.astream_events(PROMPT, version="v2")
+            if e["event"] == "on_chat_model_stream"
+        ]
+        return "".join(parts)
+
+    try:
+        cpu_per_token(benchmark, lambda: runner.run(collect()), reference_text(mock_url, "chat"))
+    finally:
+        runner.run(model.aclose())
+        runner.close()
+
+
+# -- many streams on one loop --------------------------------------------------------------
+
+
+async def _lag_monitor(worst: list[float], stop: asyncio.Event) -> None:
+    interval = 0.001
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(interval)
+        worst[0] = max(worst[0], time.perf_counter() - start - interval)
+
+
+@pytest.mark.benchmark(group="concurrent-astream")
+@pytest.mark.parametrize("client", ["seltzer", "AsyncOpenAI"])
+def test_concurrent_astream(benchmark: Any, mock_url: str, client: str) -> None:
+    tokens = max(1, TOKENS // 100)
+
+    async def one_seltzer(model: Any) -> int:
+        return sum([1 async for c in model.astream(PROMPT) if c.content])
+
+    async def run() -> tuple[float, float, int]:
+        headers = {"x-mock-tokens": str(tokens)}
+        stop = asyncio.Event()
+        worst = [0.0]
+        monitor = asyncio.create_task(_lag_monitor(worst, stop))
+        start = time.perf_counter()
+        if client == "seltzer":
+            model = llms.ChatOpenAI(
+                model="gpt-4o-mini",
+                base_url=mock_url + "/v1",
+                api_key="sk-test",
+                default_headers=headers,
+            )
+            counts = await asyncio.gather(*(one_seltzer(model) for _ in range(STREAMS)))
+            await model.aclose()
+        else:
+            openai = pytest.importorskip("openai")
+            sdk = openai.AsyncOpenAI(
+                base_url=mock_url + "/v1",
+                api_key="sk-test",
+                default_headers=headers,
+                http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=STREAMS)),
+            )
+
+            async def one_sdk() -> int:
+                stream = await sdk.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": PROMPT}], stream=True
+                )
+                return sum([1 async for c in stream if c.choices and c.choices[0].delta.content])
+
+            counts = await asyncio.gather(*(one_sdk() for _ in range(STREAMS)))
+            await sdk.close()
+        elapsed = time.perf_counter() - start
+        stop.set()
+        await monitor
+        return sum(counts) / elapsed, worst[0], sum(counts)
+
+    results: list[tuple[float, float, int]] = []
+    benchmark.pedantic(lambda: results.append(asyncio.run(run())), rounds=1, iterations=1)
+    rate, lag, total = results[-1]
+    assert total == STREAMS * tokens
+    benchmark.extra_info["tokens_per_s"] = round(rate)
+    benchmark.extra_info["worst_loop_lag_ms"] = round(lag * 1000, 2)

@@ -1,0 +1,209 @@
+"""What every model shares: its pooled HTTP clients (created lazily, closable), the
+request it sends with retries, its callback manager, and a repr without secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+
+import httpx
+
+from seltzer.endpoints import StreamRequest
+from seltzer.llms import _http, _retry
+from seltzer.llms._secret import SecretStr
+from seltzer.runnables.base import Runnable
+from seltzer.runnables.callbacks import CallbackManager
+from seltzer.runnables.config import RunnableConfig
+from seltzer.sse import acheck_response, check_response
+
+__all__ = ["BaseModel"]
+
+JSON = ("application/json",)
+
+
+class BaseModel(Runnable):
+    """A model behind an HTTP API; subclasses say how to ask it and read its answers.
+
+    Use it as a context manager (or call ``close`` / ``aclose``) to release its
+    connections; it reopens them lazily when used again.
+    """
+
+    #: The wire format of its streams (one of ``seltzer.DIALECTS``).
+    dialect: ClassVar[str]
+    #: Constructor arguments shown in repr and serialized for callbacks.
+    _shown: ClassVar[tuple[str, ...]] = ("model_name",)
+
+    def __init__(
+        self,
+        *,
+        timeout: Any = None,
+        max_retries: int | None = 2,
+        default_headers: dict[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+        callbacks: Any = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_retries = 2 if max_retries is None else max_retries
+        self.default_headers = dict(default_headers or {})
+        self.callbacks = callbacks
+        self.tags = tags
+        self.metadata = metadata
+        self.name = name
+        self._given_client = http_client
+        self._given_async_client = http_async_client
+        self._client: httpx.Client | None = None
+        self._async_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()
+
+    # -- identity --------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._shown)
+        return f"{type(self).__name__}({shown})"
+
+    @property
+    def _serialized(self) -> dict[str, Any]:
+        """What callbacks receive as ``serialized`` (no secrets)."""
+        cls = type(self).__name__
+        return {
+            "lc": 1,
+            "type": "constructor",
+            "id": ["seltzer", "llms", cls],
+            "kwargs": {k: getattr(self, k) for k in self._shown},
+            "name": cls,
+        }
+
+    def _callback_manager(
+        self, config: RunnableConfig, ls_params: dict[str, Any]
+    ) -> CallbackManager:
+        return CallbackManager.configure(
+            config.get("callbacks"),
+            self.callbacks,
+            config.get("tags"),
+            self.tags,
+            {**(config.get("metadata") or {}), **ls_params},
+            self.metadata,
+        )
+
+    def _auth_headers(self, api_key: SecretStr | None) -> dict[str, str]:
+        """The headers that carry ``api_key`` (Bearer by default)."""
+        return {"authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
+
+    # -- clients ---------------------------------------------------------------------
+
+    def _sync_client(self) -> httpx.Client:
+        if self._given_client is not None:
+            return self._given_client
+        with self._lock:
+            if self._client is None or self._client.is_closed:
+                self._client = _http.sync_client(self.timeout)
+            return self._client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._given_async_client is not None:
+            return self._given_async_client
+        # An async client's connections belong to the loop that opened them.
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for other in [other for other in self._async_clients if other.is_closed()]:
+                del self._async_clients[other]
+            client = self._async_clients.get(loop)
+            if client is None or client.is_closed:
+                client = self._async_clients[loop] = _http.async_client(self.timeout)
+            return client
+
+    def close(self) -> None:
+        """Closes the sync client (and forgets async ones); clients passed in stay open."""
+        with self._lock:
+            client, self._client = self._client, None
+            self._async_clients.clear()
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Closes the clients this model opened on the running loop, and the sync one."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async_clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+        self.close()
+
+    def __enter__(self) -> BaseModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> BaseModel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- requests --------------------------------------------------------------------
+
+    def _build(
+        self, client: httpx.Client | httpx.AsyncClient, request: StreamRequest
+    ) -> httpx.Request:
+        headers = {**self.default_headers, **request.headers}
+        return client.build_request(request.method, request.url, json=request.json, headers=headers)
+
+    @contextlib.contextmanager
+    def _open_stream(self, request: StreamRequest) -> Iterator[httpx.Response]:
+        """The streamed response, closed on exit (at once when the consumer stops)."""
+        client = self._sync_client()
+        headers = {
+            "accept": "text/event-stream" if self.dialect != "ollama" else "application/x-ndjson"
+        }
+        response = _retry.send(
+            client, self._build(client, _with_headers(request, headers)), self.max_retries
+        )
+        try:
+            yield response
+        finally:
+            response.close()
+
+    @contextlib.asynccontextmanager
+    async def _aopen_stream(self, request: StreamRequest) -> AsyncIterator[httpx.Response]:
+        """The async twin of ``_open_stream``."""
+        client = self._async_client()
+        headers = {
+            "accept": "text/event-stream" if self.dialect != "ollama" else "application/x-ndjson"
+        }
+        response = await _retry.asend(
+            client, self._build(client, _with_headers(request, headers)), self.max_retries
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def _post_json(self, request: StreamRequest) -> Any:
+        """Sends a non-streaming request and returns its JSON body.
+
+        Raises:
+            APIStatusError: Status >= 400.
+            SSEError: The answer is not JSON.
+        """
+        with self._open_stream(_with_headers(request, {"accept": JSON[0]})) as response:
+            check_response(response, JSON)
+            return json.loads(response.read())
+
+    async def _apost_json(self, request: StreamRequest) -> Any:
+        """The async twin of ``_post_json``."""
+        async with self._aopen_stream(_with_headers(request, {"accept": JSON[0]})) as response:
+            await acheck_response(response, JSON)
+            return json.loads(await response.aread())
+
+
+def _with_headers(request: StreamRequest, headers: dict[str, str]) -> StreamRequest:
+    return StreamRequest(request.method, request.url, request.json, {**headers, **request.headers})

@@ -1,0 +1,398 @@
+"""``BaseChatModel``: a chat model as a Runnable. ``stream`` / ``astream`` yield
+``AIMessageChunk``s decoded in Rust from the provider's stream, with LangChain's
+callbacks (so ``astream_events`` sees ``on_chat_model_*``); ``invoke`` returns an
+``AIMessage``. Providers fill in the request and the per-token conversion."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, ClassVar
+
+from seltzer.endpoints import StreamRequest
+from seltzer.llms._model import BaseModel
+from seltzer.llms.tools import to_openai_tool
+from seltzer.messages.base import BaseMessage
+from seltzer.messages.convert import to_prompt_value
+from seltzer.messages.kinds import RUN_ID_PREFIX, AIMessage, AIMessageChunk
+from seltzer.messages.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
+from seltzer.runnables.binding import RunnableBinding
+from seltzer.runnables.callbacks import RunManager
+from seltzer.runnables.config import RunnableConfig, ensure_config
+from seltzer.runnables.events import EventStreamHandler
+from seltzer.tokens import aiter_tokens, iter_tokens
+
+__all__ = ["BaseChatModel", "ChunkConverter"]
+
+#: One converted token: the message chunk and its generation info (or None).
+Piece = tuple[AIMessageChunk, dict[str, Any] | None]
+
+
+class ChunkConverter:
+    """Turns one stream's ``TokenChunk``s into message chunks (state per stream)."""
+
+    def convert(self, token: Any) -> list[Piece]:
+        """The message chunks one decoded token makes (often one, maybe none)."""
+        raise NotImplementedError
+
+
+class BaseChatModel(BaseModel):
+    """A chat model: messages in, an AI message out (streamed as chunks)."""
+
+    #: ``ls_provider`` in the run metadata.
+    provider: ClassVar[str]
+
+    def __init__(self, *, streaming: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.streaming = streaming
+
+    # -- what providers implement --------------------------------------------------
+
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
+    ) -> StreamRequest:
+        """The request for ``messages`` (``stream``: a streaming one)."""
+        raise NotImplementedError
+
+    def _converter(self) -> ChunkConverter:
+        """A fresh converter for one stream."""
+        raise NotImplementedError
+
+    def _parse_response(self, body: Any) -> tuple[list[ChatGeneration], dict[str, Any] | None]:
+        """The generations and provider output of a non-streaming answer; providers
+        without one raise ``NotImplementedError`` (``invoke`` then streams)."""
+        raise NotImplementedError
+
+    def _invocation_params(self, stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        """The call's parameters, as callbacks see them."""
+        return {"model": self.model_name, "stop": stop, **kwargs}  # type: ignore[attr-defined]
+
+    def _ls_params(self, stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        """The ``ls_*`` metadata LangChain adds to a chat model's runs."""
+        params: dict[str, Any] = {
+            "ls_provider": self.provider,
+            "ls_model_name": kwargs.get("model", self.model_name),  # type: ignore[attr-defined]
+            "ls_model_type": "chat",
+            "ls_temperature": kwargs.get("temperature", getattr(self, "temperature", None)),
+        }
+        max_tokens = kwargs.get("max_tokens", getattr(self, "max_tokens", None))
+        if max_tokens:
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or getattr(self, "stop", None)
+        if stop:
+            params["ls_stop"] = stop
+        params["ls_integration"] = "langchain_chat_model"
+        return params
+
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
+    ) -> RunnableBinding:
+        """This model with tools offered on every call.
+
+        Args:
+            tools: OpenAI-style tool dicts, {name, description, parameters} dicts,
+                pydantic model classes or typed Python functions.
+            tool_choice: "auto", "required"/"any", "none", or a tool's name.
+        """
+        bound: dict[str, Any] = {"tools": [to_openai_tool(t) for t in tools], **kwargs}
+        if tool_choice is not None:
+            bound["tool_choice"] = tool_choice
+        return self.bind(**bound)
+
+    # -- running ---------------------------------------------------------------------
+
+    def _start(
+        self,
+        config: RunnableConfig,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[Any, dict[str, Any]]:
+        manager = self._callback_manager(config, self._ls_params(stop, **kwargs))
+        params = self._invocation_params(stop, **kwargs)
+        start = {
+            "invocation_params": params,
+            "options": {"stop": stop, **{k: params[k] for k in kwargs if k in params}},
+            "name": config.get("run_name"),
+            "run_id": config.pop("run_id", None),
+            "batch_size": 1,
+        }
+        return manager, start
+
+    def stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        """Streams the reply as ``AIMessageChunk``s (content, tool_call_chunks,
+        usage_metadata, response_metadata), then an empty last chunk.
+
+        Raises:
+            APIStatusError, APIConnectionError, StreamError, StreamInterrupted: As the
+                HTTP exchange fails.
+        """
+        config = ensure_config(config)
+        messages = to_prompt_value(input).to_messages()
+        manager, start = self._start(config, messages, stop, kwargs)
+        (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
+        request = self._request(messages, stop, True, **kwargs)
+        gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
+        last: AIMessageChunk | None = None
+        try:
+            with self._open_stream(request) as response:
+                converter = self._converter()
+                for token in iter_tokens(response, self.dialect):
+                    for message, info in converter.convert(token):
+                        _finish(message, info, run_tag)
+                        if gathered is not None:
+                            generation = ChatGenerationChunk(message, info)
+                            run.on_llm_new_token(message.content, chunk=generation)
+                            gathered.append(generation)
+                        last = message
+                        yield message
+            if last is not None and not last.chunk_position:
+                closing = AIMessageChunk(
+                    "" if isinstance(last.content, str) else [], chunk_position="last", id=run_tag
+                )
+                if gathered is not None:
+                    run.on_llm_new_token("", chunk=ChatGenerationChunk(closing))
+                yield closing
+        except BaseException as exc:
+            _report_error(run, exc, gathered)
+            raise
+        if gathered is not None:
+            _report_end(run, gathered)
+
+    async def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        """The async twin of ``stream``; cancelling it closes the response at once."""
+        config = ensure_config(config)
+        messages = to_prompt_value(input).to_messages()
+        manager, start = self._start(config, messages, stop, kwargs)
+        (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
+        request = self._request(messages, stop, True, **kwargs)
+        gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
+        last: AIMessageChunk | None = None
+        try:
+            async with self._aopen_stream(request) as response:
+                converter = self._converter()
+                async for token in aiter_tokens(response, self.dialect):
+                    for message, info in converter.convert(token):
+                        _finish(message, info, run_tag)
+                        if gathered is not None:
+                            generation = ChatGenerationChunk(message, info)
+                            await run.aon_llm_new_token(message.content, chunk=generation)
+                            gathered.append(generation)
+                        last = message
+                        yield message
+            if last is not None and not last.chunk_position:
+                closing = AIMessageChunk(
+                    "" if isinstance(last.content, str) else [], chunk_position="last", id=run_tag
+                )
+                if gathered is not None:
+                    await run.aon_llm_new_token("", chunk=ChatGenerationChunk(closing))
+                yield closing
+        except BaseException as exc:
+            await _areport_error(run, exc, gathered)
+            raise
+        if gathered is not None:
+            await run.aon_llm_end(_result(gathered))
+
+    def _streams_on_invoke(self, run: RunManager) -> bool:
+        return self.streaming or any(isinstance(h, EventStreamHandler) for h in run.handlers)
+
+    def invoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        """The whole reply as an ``AIMessage`` (one non-streaming request where the
+        provider has one; streamed when ``streaming=True`` or inside astream_events)."""
+        config = ensure_config(config)
+        messages = to_prompt_value(input).to_messages()
+        manager, start = self._start(config, messages, stop, kwargs)
+        (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
+        try:
+            generation, llm_output = self._generate(run, messages, stop, kwargs)
+        except BaseException as exc:
+            run.on_llm_error(exc)
+            raise
+        run.on_llm_end(LLMResult([[generation]], llm_output))
+        assert isinstance(generation.message, AIMessage)
+        return generation.message
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        """The async twin of ``invoke``."""
+        config = ensure_config(config)
+        messages = to_prompt_value(input).to_messages()
+        manager, start = self._start(config, messages, stop, kwargs)
+        (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
+        try:
+            generation, llm_output = await self._agenerate(run, messages, stop, kwargs)
+        except BaseException as exc:
+            await run.aon_llm_error(exc)
+            raise
+        await run.aon_llm_end(LLMResult([[generation]], llm_output))
+        assert isinstance(generation.message, AIMessage)
+        return generation.message
+
+    def _generate(
+        self,
+        run: RunManager,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[ChatGeneration, dict[str, Any] | None]:
+        if not self._streams_on_invoke(run):
+            try:
+                body = self._post_json(self._request(messages, stop, False, **kwargs))
+                return _finish_result(self._parse_response(body), run)
+            except NotImplementedError:
+                pass
+        pieces = []
+        run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
+        with self._open_stream(self._request(messages, stop, True, **kwargs)) as response:
+            converter = self._converter()
+            for token in iter_tokens(response, self.dialect):
+                for message, info in converter.convert(token):
+                    _finish(message, info, run_tag)
+                    generation = ChatGenerationChunk(message, info)
+                    run.on_llm_new_token(message.content, chunk=generation)
+                    pieces.append(generation)
+        return _from_stream(pieces, run, run_tag), None
+
+    async def _agenerate(
+        self,
+        run: RunManager,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[ChatGeneration, dict[str, Any] | None]:
+        if not self._streams_on_invoke(run):
+            try:
+                body = await self._apost_json(self._request(messages, stop, False, **kwargs))
+                return _finish_result(self._parse_response(body), run)
+            except NotImplementedError:
+                pass
+        pieces = []
+        run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
+        async with self._aopen_stream(self._request(messages, stop, True, **kwargs)) as response:
+            converter = self._converter()
+            async for token in aiter_tokens(response, self.dialect):
+                for message, info in converter.convert(token):
+                    _finish(message, info, run_tag)
+                    generation = ChatGenerationChunk(message, info)
+                    await run.aon_llm_new_token(message.content, chunk=generation)
+                    pieces.append(generation)
+        return _from_stream(pieces, run, run_tag), None
+
+
+def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) -> None:
+    """What LangChain does to each streamed chunk: the run's id, and the generation
+    info merged into ``response_metadata``."""
+    if message.id is None:
+        message.id = run_tag
+    if info:
+        message.response_metadata = {**info, **message.response_metadata}
+
+
+def _result(gathered: list[ChatGenerationChunk]) -> LLMResult:
+    if not gathered:
+        raise ValueError("No generation chunks were returned")
+    merged = gathered[0] if len(gathered) == 1 else gathered[0] + gathered[1:]
+    return LLMResult([[merged]])
+
+
+def _report_end(run: RunManager, gathered: list[ChatGenerationChunk]) -> None:
+    run.on_llm_end(_result(gathered))
+
+
+def _report_error(
+    run: RunManager, exc: BaseException, gathered: list[ChatGenerationChunk] | None
+) -> None:
+    generations: list[list[Any]] = []
+    if gathered:
+        generations.append([gathered[0] + gathered[1:] if len(gathered) > 1 else gathered[0]])
+    run.on_llm_error(exc, response=LLMResult(generations))
+
+
+async def _areport_error(
+    run: RunManager, exc: BaseException, gathered: list[ChatGenerationChunk] | None
+) -> None:
+    generations: list[list[Any]] = []
+    if gathered:
+        generations.append([gathered[0] + gathered[1:] if len(gathered) > 1 else gathered[0]])
+    await run.aon_llm_error(exc, response=LLMResult(generations))
+
+
+def _to_message(chunk: AIMessageChunk) -> AIMessage:
+    """An aggregated chunk as a whole message (LangChain's ``message_chunk_to_message``)."""
+    return AIMessage(
+        chunk.content,
+        additional_kwargs=chunk.additional_kwargs,
+        response_metadata=chunk.response_metadata,
+        name=chunk.name,
+        id=chunk.id,
+        tool_calls=chunk.tool_calls,
+        invalid_tool_calls=chunk.invalid_tool_calls,
+        usage_metadata=chunk.usage_metadata,
+    )
+
+
+def _from_stream(
+    pieces: list[ChatGenerationChunk], run: RunManager, run_tag: str
+) -> ChatGeneration:
+    if not pieces:
+        raise ValueError("No generation chunks were returned")
+    closing = AIMessageChunk("", chunk_position="last", id=run_tag)
+    last = ChatGenerationChunk(closing)
+    run.on_llm_new_token("", chunk=last)
+    merged = pieces[0] + [*pieces[1:], last]
+    assert isinstance(merged.message, AIMessageChunk)
+    generation = ChatGeneration(_to_message(merged.message), merged.generation_info)
+    generation.message.response_metadata = {
+        **(merged.generation_info or {}),
+        **generation.message.response_metadata,
+    }
+    return generation
+
+
+def _finish_result(
+    parsed: tuple[list[ChatGeneration], dict[str, Any] | None], run: RunManager
+) -> tuple[ChatGeneration, dict[str, Any] | None]:
+    """LangChain's finishing of a non-streamed result: ids, and generation info and
+    provider output merged into ``response_metadata``."""
+    generations, llm_output = parsed
+    for i, generation in enumerate(generations):
+        if generation.message.id is None:
+            generation.message.id = f"{RUN_ID_PREFIX}-{run.run_id}-{i}"
+        generation.message.response_metadata = {
+            **(generation.generation_info or {}),
+            **generation.message.response_metadata,
+        }
+    if len(generations) == 1 and llm_output is not None:
+        generations[0].message.response_metadata = {
+            **llm_output,
+            **generations[0].message.response_metadata,
+        }
+    return generations[0], llm_output

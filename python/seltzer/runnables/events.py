@@ -1,0 +1,347 @@
+"""``astream_events(version="v2")``: a callback handler turns the run tree's callbacks
+and output streams into LangChain's event dicts, in the order LangChain emits them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from seltzer.messages.outputs import LLMResult
+from seltzer.runnables.callbacks import StreamTap
+from seltzer.runnables.channel import Channel
+from seltzer.runnables.config import RunnableConfig, ensure_config, uuid7
+from seltzer.runnables.event_filter import EventFilter
+
+__all__ = ["EventStreamHandler", "astream_events_v2", "with_handler"]
+
+_SENTINEL: Any = object()
+
+
+def assign_name(name: str | None, serialized: dict[str, Any] | None) -> str:
+    """A run's name: the one given, else the serialized object's, else "Unnamed"."""
+    if name is not None:
+        return name
+    if serialized:
+        if "name" in serialized:
+            return str(serialized["name"])
+        if "id" in serialized:
+            return str(serialized["id"][-1])
+    return "Unnamed"
+
+
+def with_handler(config: RunnableConfig, handler: Any) -> None:
+    """Adds ``handler`` to ``config``'s callbacks (a list or a manager), inherited."""
+    callbacks = config.get("callbacks")
+    if callbacks is None:
+        config["callbacks"] = [handler]
+    elif isinstance(callbacks, list):
+        config["callbacks"] = [*callbacks, handler]
+    else:
+        callbacks = callbacks.copy()
+        callbacks.add_handler(handler, inherit=True)
+        config["callbacks"] = callbacks
+
+
+class EventStreamHandler(StreamTap):
+    """Builds the v2 event dicts from callbacks and sends the kept ones to a channel."""
+
+    def __init__(self, event_filter: EventFilter, channel: Channel) -> None:
+        self.filter = event_filter
+        self.channel = channel
+        self.run_map: dict[uuid.UUID, dict[str, Any]] = {}
+        self.parent_map: dict[uuid.UUID, uuid.UUID | None] = {}
+        self.is_tapped: dict[uuid.UUID, Any] = {}
+        self._keep_all = event_filter.everything
+
+    def _parent_ids(self, run_id: uuid.UUID) -> list[str]:
+        parents = []
+        while (parent := self.parent_map.get(run_id)) is not None:
+            parents.append(str(parent))
+            run_id = parent
+        return parents[::-1]
+
+    def _send(self, event: dict[str, Any], run_type: str) -> None:
+        if self._keep_all or self.filter.keeps(event["name"], run_type, event["tags"]):
+            self.channel.send(event)
+
+    def _start(
+        self,
+        run_id: uuid.UUID,
+        *,
+        name: str,
+        run_type: str,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        parent_run_id: uuid.UUID | None,
+        data: dict[str, Any],
+        inputs: Any = _SENTINEL,
+    ) -> None:
+        info: dict[str, Any] = {
+            "tags": tags or [],
+            "metadata": metadata or {},
+            "name": name,
+            "run_type": run_type,
+            "parent_run_id": parent_run_id,
+        }
+        if inputs is not _SENTINEL:
+            info["inputs"] = inputs
+        self.run_map[run_id] = info
+        self.parent_map[run_id] = parent_run_id
+        self._send(
+            {
+                "event": f"on_{run_type}_start",
+                "data": data,
+                "name": name,
+                "tags": tags or [],
+                "run_id": str(run_id),
+                "metadata": metadata or {},
+                "parent_ids": self._parent_ids(run_id),
+            },
+            run_type,
+        )
+
+    def _event(
+        self, run_id: uuid.UUID, info: dict[str, Any], event: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "event": event,
+            "data": data,
+            "run_id": str(run_id),
+            "name": info["name"],
+            "tags": info["tags"],
+            "metadata": info["metadata"],
+            "parent_ids": self._parent_ids(run_id),
+        }
+
+    # -- output streams --------------------------------------------------------------
+
+    async def tap_output_aiter(
+        self, run_id: uuid.UUID, output: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        """Passes ``output`` through; the first tap of a run emits its stream events."""
+        mine = object()  # only the first tap of a run finds its own marker
+        tap = self.is_tapped.setdefault(run_id, mine)
+        first = await anext(output, mine)
+        if first is mine:
+            return
+        info = self.run_map.get(run_id)
+        if info is None or tap is not mine:
+            yield first
+            async for chunk in output:
+                yield chunk
+            return
+        event = self._event(run_id, info, f"on_{info['run_type']}_stream", {})
+        run_type = info["run_type"]
+        self._send({**event, "data": {"chunk": first}}, run_type)
+        yield first
+        async for chunk in output:
+            self._send({**event, "data": {"chunk": chunk}}, run_type)
+            yield chunk
+
+    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
+        """The sync twin of ``tap_output_aiter``."""
+        mine = object()
+        tap = self.is_tapped.setdefault(run_id, mine)
+        first = next(output, mine)
+        if first is mine:
+            return
+        info = self.run_map.get(run_id)
+        if info is None or tap is not mine:
+            yield first
+            yield from output
+            return
+        event = self._event(run_id, info, f"on_{info['run_type']}_stream", {})
+        run_type = info["run_type"]
+        self._send({**event, "data": {"chunk": first}}, run_type)
+        yield first
+        for chunk in output:
+            self._send({**event, "data": {"chunk": chunk}}, run_type)
+            yield chunk
+
+    # -- callbacks -------------------------------------------------------------------
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[Any]],
+        *,
+        run_id: uuid.UUID,
+        tags: list[str] | None = None,
+        parent_run_id: uuid.UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A chat model run starts."""
+        self._start(
+            run_id,
+            name=assign_name(name, serialized),
+            run_type="chat_model",
+            tags=tags,
+            metadata=metadata,
+            parent_run_id=parent_run_id,
+            data={"input": {"messages": messages}},
+            inputs={"messages": messages},
+        )
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any],
+        prompts: list[str],
+        *,
+        run_id: uuid.UUID,
+        tags: list[str] | None = None,
+        parent_run_id: uuid.UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A text model run starts."""
+        self._start(
+            run_id,
+            name=assign_name(name, serialized),
+            run_type="llm",
+            tags=tags,
+            metadata=metadata,
+            parent_run_id=parent_run_id,
+            data={"input": {"prompts": prompts}},
+            inputs={"prompts": prompts},
+        )
+
+    def on_llm_new_token(
+        self, token: Any, *, chunk: Any = None, run_id: uuid.UUID, **kwargs: Any
+    ) -> None:
+        """A model streamed a token (unless its output stream is tapped already)."""
+        info = self.run_map.get(run_id)
+        if info is None:
+            raise AssertionError(f"Run ID {run_id} not found in run map.")
+        if self.is_tapped.get(run_id):
+            return
+        if info["run_type"] == "chat_model":
+            event = "on_chat_model_stream"
+            if chunk is None:
+                from seltzer.messages.kinds import AIMessageChunk
+
+                value: Any = AIMessageChunk(token)
+            else:
+                value = chunk.message
+        else:
+            event = "on_llm_stream"
+            if chunk is None:
+                from seltzer.messages.outputs import GenerationChunk
+
+                value = GenerationChunk(token if isinstance(token, str) else "")
+            else:
+                value = chunk
+        self._send(self._event(run_id, info, event, {"chunk": value}), info["run_type"])
+
+    def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+        """A model run ends: the message (chat) or the generations (text)."""
+        info = self.run_map.pop(run_id)
+        output: Any = {}
+        if info["run_type"] == "chat_model":
+            for generations in response.generations:
+                if generations:
+                    output = generations[0].message  # type: ignore[attr-defined]
+                    break
+            event = "on_chat_model_end"
+        else:
+            output = {
+                "generations": [
+                    [
+                        {"text": g.text, "generation_info": g.generation_info, "type": g.type}
+                        for g in generations
+                    ]
+                    for generations in response.generations
+                ],
+                "llm_output": response.llm_output,
+            }
+            event = "on_llm_end"
+        data = {"output": output, "input": info.get("inputs")}
+        self._send(self._event(run_id, info, event, data), info["run_type"])
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: uuid.UUID,
+        tags: list[str] | None = None,
+        parent_run_id: uuid.UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_type: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A chain, prompt or parser run starts (its input, unless still streaming)."""
+        known = inputs != {"input": ""}
+        self._start(
+            run_id,
+            name=assign_name(name, serialized),
+            run_type=run_type or "chain",
+            tags=tags,
+            metadata=metadata,
+            parent_run_id=parent_run_id,
+            data={"input": inputs} if known else {},
+            inputs=inputs if known else _SENTINEL,
+        )
+
+    def on_chain_end(
+        self, outputs: Any, *, run_id: uuid.UUID, inputs: Any = None, **kwargs: Any
+    ) -> None:
+        """A chain, prompt or parser run ends."""
+        info = self.run_map.pop(run_id)
+        data = {"output": outputs, "input": inputs or info.get("inputs") or {}}
+        self._send(self._event(run_id, info, f"on_{info['run_type']}_end", data), info["run_type"])
+
+
+async def astream_events_v2(
+    runnable: Any,
+    value: Any,
+    config: RunnableConfig | None,
+    event_filter: EventFilter,
+    **kwargs: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """Runs ``runnable.astream`` in a task and yields its events as they come."""
+    channel = Channel(asyncio.get_running_loop())
+    handler = EventStreamHandler(event_filter, channel)
+    config = ensure_config(config)
+    run_id = config.get("run_id")
+    if run_id is None:
+        run_id = config["run_id"] = uuid7()
+    with_handler(config, handler)
+
+    async def consume() -> None:
+        try:
+            stream = runnable.astream(value, config, **kwargs)
+            try:
+                async for _ in handler.tap_output_aiter(run_id, stream):
+                    pass
+            finally:
+                await stream.aclose()
+        finally:
+            channel.close()
+
+    task = asyncio.create_task(consume())
+    first_run_id = None
+    try:
+        async for event in channel:
+            if first_run_id is None:
+                # The root's input is only known whole here (streaming steps start
+                # before it is); LangChain puts it in the first event, not the last.
+                event["data"]["input"] = value
+                first_run_id = event["run_id"]
+            elif (
+                event["run_id"] == first_run_id
+                and event["event"].endswith("_end")
+                and "input" in event["data"]
+            ):
+                del event["data"]["input"]
+            yield event
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

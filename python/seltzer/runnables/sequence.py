@@ -1,0 +1,145 @@
+"""``RunnableSequence``: ``a | b | c``. Each step's output is the next step's input;
+streaming passes chunks through the steps that can transform a stream (parsers) and
+gathers them for the others, as LangChain does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from seltzer.runnables.base import Runnable, callback_manager_for
+from seltzer.runnables.coerce import coerce_to_runnable
+from seltzer.runnables.config import RunnableConfig, ensure_config, patch_config
+
+__all__ = ["RunnableSequence"]
+
+
+class RunnableSequence(Runnable):
+    """Steps run one after the other; plain callables become ``RunnableLambda``s and
+    nested sequences are flattened.
+
+    Raises:
+        ValueError: Fewer than two steps.
+    """
+
+    steps: list[Runnable]
+
+    def __init__(self, *steps: Any, name: str | None = None) -> None:
+        flat: list[Runnable] = []
+        for step in steps:
+            if isinstance(step, RunnableSequence):
+                flat.extend(step.steps)
+            else:
+                flat.append(coerce_to_runnable(step))
+        if len(flat) < 2:
+            raise ValueError(f"RunnableSequence must have at least 2 steps, got {len(flat)}")
+        self.steps = flat
+        self.name = name
+
+    def __repr__(self) -> str:
+        return "\n| ".join(repr(step) for step in self.steps)
+
+    def __or__(self, other: Any) -> RunnableSequence:
+        return RunnableSequence(*self.steps, other, name=self.name)
+
+    def __ror__(self, other: Any) -> RunnableSequence:
+        return RunnableSequence(other, *self.steps, name=self.name)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Runs the steps in turn; ``kwargs`` go to the first step."""
+        config = ensure_config(config)
+        run = callback_manager_for(config).on_chain_start(
+            None,
+            input,
+            name=config.get("run_name") or self.get_name(),
+            run_id=config.pop("run_id", None),
+        )
+        value = input
+        try:
+            for i, step in enumerate(self.steps):
+                config = patch_config(config, callbacks=run.get_child(f"seq:step:{i + 1}"))
+                value = step.invoke(value, config, **(kwargs if i == 0 else {}))
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+        run.on_chain_end(value)
+        return value
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """The async twin of ``invoke``."""
+        config = ensure_config(config)
+        run = await callback_manager_for(config).aon_chain_start(
+            None,
+            input,
+            name=config.get("run_name") or self.get_name(),
+            run_id=config.pop("run_id", None),
+        )
+        value = input
+        try:
+            for i, step in enumerate(self.steps):
+                config = patch_config(config, callbacks=run.get_child(f"seq:step:{i + 1}"))
+                value = await step.ainvoke(value, config, **(kwargs if i == 0 else {}))
+        except BaseException as exc:
+            await run.aon_chain_error(exc)
+            raise
+        await run.aon_chain_end(value)
+        return value
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Streams the last step's output, chunks passing through streaming steps."""
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """The async twin of ``stream``."""
+
+        async def one() -> AsyncIterator[Any]:
+            yield input
+
+        async for chunk in self.atransform(one(), config, **kwargs):
+            yield chunk
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Streams a streamed input through the steps."""
+        yield from self._transform_stream_with_config(
+            input,
+            self._pipeline,
+            patch_config(config, run_name=(config or {}).get("run_name") or self.name),
+            **kwargs,
+        )
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """The async twin of ``transform``."""
+        async for chunk in self._atransform_stream_with_config(
+            input,
+            self._apipeline,
+            patch_config(config, run_name=(config or {}).get("run_name") or self.name),
+            **kwargs,
+        ):
+            yield chunk
+
+    def _pipeline(
+        self, input: Iterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
+    ) -> Iterator[Any]:
+        pipeline = input
+        for i, step in enumerate(self.steps):
+            config = patch_config(config, callbacks=run_manager.get_child(f"seq:step:{i + 1}"))
+            pipeline = step.transform(pipeline, config, **(kwargs if i == 0 else {}))
+        yield from pipeline
+
+    async def _apipeline(
+        self, input: AsyncIterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        pipeline = input
+        for i, step in enumerate(self.steps):
+            config = patch_config(config, callbacks=run_manager.get_child(f"seq:step:{i + 1}"))
+            pipeline = step.atransform(pipeline, config, **(kwargs if i == 0 else {}))
+        async for chunk in pipeline:
+            yield chunk
