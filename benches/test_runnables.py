@@ -160,6 +160,34 @@ def test_langchain_llm_stream(benchmark: Any, mock_url: str) -> None:
     cpu_per_token(benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm"))
 
 
+# -- seltzer.langchain (langchain-core's BaseChatModel, seltzer's transport) -------------
+
+
+@pytest.mark.benchmark(group="langchain-front-door")
+@pytest.mark.parametrize("api", ["stream", "astream"])
+@pytest.mark.parametrize("side", ["seltzer.langchain", "langchain_openai"])
+def test_langchain_front_door(benchmark: Any, mock_url: str, side: str, api: str) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    from seltzer import langchain as seltzer_langchain
+
+    module: Any = seltzer_langchain if side == "seltzer.langchain" else langchain_openai
+    model = module.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+    runner = asyncio.Runner()
+
+    async def collect() -> str:
+        return "".join([c.content async for c in model.astream(PROMPT)])
+
+    def run() -> str:
+        if api == "stream":
+            return "".join(c.content for c in model.stream(PROMPT))
+        return runner.run(collect())
+
+    try:
+        cpu_per_token(benchmark, run, reference_text(mock_url, "chat"))
+    finally:
+        runner.close()
+
+
 # -- astream_events(v2) against astream ----------------------------------------------------
 
 

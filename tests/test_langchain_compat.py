@@ -17,9 +17,13 @@ from typing import Any
 import langchain_openai
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnableParallel
+from langchain_core.tools import tool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
 from pydantic import BaseModel
 
 import seltzer
@@ -257,3 +261,42 @@ def test_import_seltzer_does_not_import_langchain() -> None:
     code = "import sys, seltzer, seltzer.llms; print('langchain_core' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def agent_graph(model: Any) -> Any:
+    """A one-tool agent: the model calls ``lookup`` on the first turn (the mock always
+    calls an offered tool), sees its result, then answers in text."""
+
+    @tool
+    def lookup(input: str) -> str:
+        """Looks ``input`` up."""
+        return f"found {input}"
+
+    def agent(state: MessagesState) -> dict[str, Any]:
+        first = isinstance(state["messages"][-1], HumanMessage)
+        runnable = model.bind_tools([lookup]) if first else model
+        return {"messages": [runnable.invoke(state["messages"])]}
+
+    def route(state: MessagesState) -> str:
+        return "tools" if state["messages"][-1].tool_calls else END
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("agent", agent)
+    graph.add_node("tools", ToolNode([lookup]))
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges("agent", route, ["tools", END])
+    graph.add_edge("tools", "agent")
+    return graph.compile()
+
+
+def test_langgraph_agent_streams_messages_like_langchain_openai(server: Any) -> None:
+    def run(model: Any) -> Any:
+        stream = agent_graph(model).stream(
+            {"messages": [("user", "look up sparkling water")]}, stream_mode="messages"
+        )
+        return [(chunk, metadata.get("langgraph_node")) for chunk, metadata in stream]
+
+    ours, theirs = (normalized(run(m)) for m in chat_pair(server))
+    assert ours == theirs
+    texts = [chunk["content"] for chunk, node in ours if node == "agent" and chunk["content"]]
+    assert len(texts) > 3
