@@ -47,7 +47,15 @@ enum Source {
 struct State {
     pump: Pump,
     source: Source,
+    /// Items handed out since the task last gave the event loop a turn.
+    streak: u32,
 }
+
+/// Ready items handed out in a row before one bare suspension (a turn of the event
+/// loop, as `asyncio.sleep(0)` gives): a burst of thousands of tokens that arrived
+/// together must not starve the loop's other tasks (about a millisecond of work for the
+/// consumer between turns).
+const READY_BEFORE_YIELD: u32 = 256;
 
 /// What resuming the source's pending read gave.
 enum Sent<'py> {
@@ -147,9 +155,19 @@ impl State {
 
     /// Runs until an item is ready, the stream ends, or the source suspends.
     fn drive(&mut self, py: Python<'_>, mut resume: Resume<'_>) -> PyResult<Outcome> {
+        // Only over seltzer's transport, which runs on asyncio / uvloop anyway: a bare
+        // suspension is asyncio's protocol, and other byte sources suspend on their own.
+        let idle_body = matches!(self.source, Source::Body { waiting: false, .. });
+        if self.streak >= READY_BEFORE_YIELD && idle_body {
+            self.streak = 0;
+            return Ok(Outcome::Suspend(py.None()));
+        }
         loop {
             match self.pump.step() {
-                Step::Item(item) => return Ok(Outcome::Ready(item)),
+                Step::Item(item) => {
+                    self.streak += 1;
+                    return Ok(Outcome::Ready(item));
+                }
                 Step::End(None) => return Ok(Outcome::Exhausted),
                 Step::End(Some(err)) => return Err(err),
                 Step::NeedChunk => {}
@@ -186,7 +204,10 @@ impl State {
                         drop(awaiting.take().map(|inner| inner.into_bound(py)));
                     }
                     match sent {
-                        Sent::Yielded(yielded) => return Ok(Outcome::Suspend(yielded.unbind())),
+                        Sent::Yielded(yielded) => {
+                            self.streak = 0;
+                            return Ok(Outcome::Suspend(yielded.unbind()));
+                        }
                         Sent::Returned(chunk) => self.pump.chunk(&chunk),
                         Sent::Raised(err) => {
                             if err.is_instance_of::<PyStopAsyncIteration>(py) {
@@ -209,6 +230,7 @@ impl State {
                         Ok(Read::End) => self.pump.end(py),
                         Ok(Read::Wait(future)) => {
                             *waiting = true;
+                            self.streak = 0;
                             return Ok(Outcome::Suspend(future));
                         }
                         Err(err) => return Err(self.pump.source_failed(py, err)),
@@ -244,6 +266,7 @@ pub fn new_async_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<
         .unbind();
     let state = State {
         pump,
+        streak: 0,
         source: Source::Python {
             source,
             awaiting: None,
@@ -256,6 +279,7 @@ pub fn new_async_iterator(source: &Bound<'_, PyAny>, pump: Pump) -> PyResult<Py<
 pub fn new_body_iterator(py: Python<'_>, reader: BodyReader, pump: Pump) -> PyResult<Py<PyAny>> {
     let state = State {
         pump,
+        streak: 0,
         source: Source::Body {
             reader: Box::new(reader),
             waiting: false,
