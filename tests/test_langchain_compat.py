@@ -300,3 +300,52 @@ def test_langgraph_agent_streams_messages_like_langchain_openai(server: Any) -> 
     assert ours == theirs
     texts = [chunk["content"] for chunk, node in ours if node == "agent" and chunk["content"]]
     assert len(texts) > 3
+
+
+def test_structured_output_by_json_schema() -> None:
+    """``method="json_schema"`` sends the schema as ``response_format`` and parses the
+    reply's JSON text into the model (the mock ignores response_format, so a raw server
+    answers here)."""
+    import json as json_module
+
+    from tests.server import Conn, LoopbackServer
+
+    raw = LoopbackServer()
+    reply = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": '{"input": "bubbles"}'},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6},
+    }
+
+    @raw.route("/v1/chat/completions")
+    def answer(conn: Conn) -> None:
+        body = json_module.dumps(reply).encode()
+        conn.head(
+            200,
+            {"content-type": "application/json", "content-length": str(len(body))},
+            chunked=False,
+        )
+        conn.write(body)
+
+    try:
+        model = sl.ChatOpenAI(model="m", base_url=raw.url + "/v1", api_key="sk-test")
+        got = model.with_structured_output(Lookup, method="json_schema").invoke("?")
+        assert got == Lookup(input="bubbles")
+        sent = json_module.loads(raw.requests[-1].body)
+        assert sent["response_format"]["type"] == "json_schema"
+        assert sent["response_format"]["json_schema"]["name"] == "Lookup"
+        assert "input" in sent["response_format"]["json_schema"]["schema"]["properties"]
+        both_ways = model.with_structured_output(Lookup, method="json_schema", include_raw=True)
+        result = both_ways.invoke("?")
+        assert result["parsed"] == Lookup(input="bubbles")
+        assert result["raw"].content == '{"input": "bubbles"}'
+    finally:
+        raw.close()
