@@ -147,8 +147,8 @@ impl NdjsonDecoder {
     {
         let tail = std::mem::take(&mut self.tail);
         let line_offset = self.consumed - tail.len() as u64;
+        // `consumed` stays: the stream's length is still what error messages report.
         let result = self.dispatch(&tail, line_offset, &mut sink);
-        self.consumed = 0;
         self.lines = 0;
         result
     }

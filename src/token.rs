@@ -229,7 +229,13 @@ impl TokenDecoder {
             }
             Framer::Ndjson(ndjson) => ndjson.flush(|line: &Line<'_>| {
                 *events += 1;
-                decode_event(dialect, state, &line_ref(line, *events), &mut sink)
+                match decode_event(dialect, state, &line_ref(line, *events), &mut sink) {
+                    // The last line had no line break: a body cut mid-line, not a bad
+                    // payload. It is dropped like an unfinished SSE event, so the stream
+                    // reads as interrupted (no terminal marker), not as malformed.
+                    Err(Abort::Failure(DecodeFailure::Decode(_))) => Ok(()),
+                    other => other,
+                }
             }),
         };
         self.settle(result)

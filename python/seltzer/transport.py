@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,13 +22,32 @@ import httpx
 
 from seltzer._core import HttpClient, ResponseBody, shutdown_transport
 
-__all__ = ["AsyncHTTPTransport", "HTTPTransport", "response_body"]
+__all__ = ["AsyncHTTPTransport", "HTTPTransport", "InsecureTransportWarning", "response_body"]
 
 #: httpx's default pool limits.
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 #: Where a response from seltzer's transport keeps its Rust body.
 BODY_EXTENSION = "seltzer.body"
+
+
+class InsecureTransportWarning(UserWarning):
+    """A seltzer transport was made with ``verify=False`` (warned once per process)."""
+
+
+_warned_insecure = False
+
+
+def _warn_insecure() -> None:
+    global _warned_insecure
+    if not _warned_insecure:
+        _warned_insecure = True
+        warnings.warn(
+            "seltzer transport with verify=False: TLS certificates are not verified, so "
+            "any server can impersonate the one you connect to",
+            InsecureTransportWarning,
+            stacklevel=4,
+        )
 
 
 def _verify_options(verify: Any) -> dict[str, Any]:
@@ -38,6 +58,8 @@ def _verify_options(verify: Any) -> dict[str, Any]:
             "verify='/path/to/ca-bundle.pem', or verify=False"
         )
     if isinstance(verify, bool):
+        if not verify:
+            _warn_insecure()
         return {"verify": verify}
     if isinstance(verify, str):
         return {"verify": True, "ca_bundle": verify}
@@ -102,13 +124,27 @@ def _client(
     )
 
 
+#: Where a request's first origin is kept: httpx gives the requests of one redirect
+#: chain the same extensions dict.
+ORIGIN_EXTENSION = "seltzer.origin"
+
+#: Headers that carry API keys besides Authorization (which httpx drops itself on a
+#: redirect to another origin): Anthropic's, Gemini's and Azure OpenAI's.
+KEY_HEADERS = frozenset({b"x-api-key", b"x-goog-api-key", b"api-key"})
+
+
 def _parts(request: httpx.Request, content: bytes) -> dict[str, Any]:
-    """The request as the Rust client takes it: reqwest writes Host itself."""
-    netloc = request.url.netloc
+    """The request as the Rust client takes it: reqwest writes Host itself, and API key
+    headers are not forwarded when a redirect leads to another origin."""
+    url = request.url
+    netloc = url.netloc
+    here = (url.scheme, url.host, url.port)
+    away = request.extensions.setdefault(ORIGIN_EXTENSION, here) != here
     headers = [
         (name.decode("latin-1"), value)
         for name, value in request.headers.raw
         if not (name.lower() == b"host" and value == netloc)
+        and not (away and name.lower() in KEY_HEADERS)
     ]
     timeout = request.extensions.get("timeout", {})
     return {

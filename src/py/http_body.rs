@@ -108,6 +108,9 @@ pub struct BodyReader {
     ended: bool,
 }
 
+/// How long a blocking read waits before checking for signals (Ctrl-C).
+const SIGNAL_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Compressed bytes decoded at once: gzip expands at most ~1000x, so a slice yields at
 /// most about 4 MiB, however hostile the body.
 const DECODE_SLICE: usize = 4096;
@@ -145,11 +148,17 @@ impl BodyReader {
         let Some(decoder) = &mut self.content else {
             return Ok(None);
         };
-        while !self.backlog.is_empty() {
-            let slice = self.backlog.split_to(DECODE_SLICE.min(self.backlog.len()));
-            let plain = decoder.feed(&slice).map_err(|msg| decoding_error(&msg))?;
+        while !self.backlog.is_empty() || decoder.has_more_output() {
+            let take = DECODE_SLICE.min(self.backlog.len());
+            let (used, plain) = decoder
+                .feed_some(&self.backlog[..take])
+                .map_err(|msg| decoding_error(&msg))?;
+            let _ = self.backlog.split_to(used);
             if !plain.is_empty() {
                 return Ok(Some(Bytes::from(plain)));
+            }
+            if used == 0 && !decoder.has_more_output() {
+                break;
             }
         }
         Ok(None)
@@ -186,9 +195,18 @@ impl BodyReader {
                 return Ok(Some(chunk));
             }
             let read = py.detach(|| match owner.lock().as_mut() {
-                Some(body) => body.next_chunk().map(Some),
-                None => Ok(None),
+                Some(body) => body.next_chunk_for(SIGNAL_CHECK).map(|r| r.map(Some)),
+                None => Some(Ok(None)),
             });
+            let Some(read) = read else {
+                // Nothing yet: let Ctrl-C (KeyboardInterrupt) through, then wait again.
+                if let Err(interrupt) = py.check_signals() {
+                    self.ended = true;
+                    owner.close(py);
+                    return Err(interrupt);
+                }
+                continue;
+            };
             let read = match read {
                 Ok(Some(read)) => read,
                 Ok(None) => return Err(stream_closed(py)),

@@ -25,21 +25,50 @@ use crate::transport::{
 #[pyclass(name = "HttpClient", module = "seltzer._core", frozen)]
 pub struct PyHttpClient {
     /// `None` once closed: dropping the client drops its pool and idle connections.
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<Pooled>>,
+    options: ClientOptions,
+}
+
+impl Drop for PyHttpClient {
+    /// A pool inherited through fork is forgotten, never dropped: its connections'
+    /// tasks live on the parent's runtime, which has no threads in this process.
+    fn drop(&mut self) {
+        let pooled = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(p) = pooled.filter(|p| p.pid != std::process::id()) {
+            std::mem::forget(p);
+        }
+    }
+}
+
+/// A client and the process whose runtime its pooled connections belong to.
+struct Pooled {
+    client: Client,
+    pid: u32,
 }
 
 impl PyHttpClient {
-    /// The client, unless closed.
+    /// The client, unless closed. In a forked child the inherited pool's connections
+    /// belong to the parent's runtime (which has no threads here): the child gets a
+    /// fresh client with the same options, and the inherited one is forgotten.
     fn client(&self) -> PyResult<Client> {
-        self.client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                pyo3::exceptions::PyRuntimeError::new_err(
-                    "cannot send a request: the transport has been closed",
-                )
-            })
+        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(pooled) = guard.as_mut() else {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "cannot send a request: the transport has been closed",
+            ));
+        };
+        let pid = std::process::id();
+        if pooled.pid != pid {
+            let fresh = Client::new(&self.options)
+                .map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
+            std::mem::forget(std::mem::replace(&mut pooled.client, fresh));
+            pooled.pid = pid;
+        }
+        Ok(pooled.client.clone())
     }
 }
 
@@ -102,19 +131,27 @@ impl PyHttpClient {
         let client =
             Client::new(&options).map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
         Ok(Self {
-            client: Mutex::new(Some(client)),
+            client: Mutex::new(Some(Pooled {
+                client,
+                pid: std::process::id(),
+            })),
+            options,
         })
     }
 
     /// Closes the pool: idle keep-alive connections close now; responses being read
     /// keep theirs until they end. Later requests raise `RuntimeError`.
     fn close(&self, py: Python<'_>) {
-        let client = self
+        let pooled = self
             .client
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        py.detach(|| drop(client));
+        match pooled {
+            // A pool inherited through fork is never touched (see `client`).
+            Some(p) if p.pid != std::process::id() => std::mem::forget(p),
+            other => py.detach(|| drop(other)),
+        }
     }
 
     /// Sends a request and blocks (GIL released) until the response head arrives.

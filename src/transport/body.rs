@@ -159,6 +159,24 @@ impl Body {
         coalesced(self.channel().take_blocking())
     }
 
+    /// Like [`Body::next_chunk`], but waits at most `limit`: `None` when nothing came
+    /// (so that a caller can check for signals between waits).
+    ///
+    /// # Errors
+    /// As [`Body::next_chunk`].
+    pub fn next_chunk_for(
+        &mut self,
+        limit: Duration,
+    ) -> Option<Result<Option<Bytes>, TransportError>> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Some(Err(TransportError::new(
+                TransportErrorKind::Runtime,
+                "Body::next_chunk_for blocks; from async code use poll_next or try_next",
+            )));
+        }
+        self.channel().take_blocking_for(limit).map(coalesced)
+    }
+
     /// All bytes that have arrived, without waiting: `None` when there are none yet (the
     /// wake callback, if set, then runs once something is ready); `Some(Ok(None))` at the end.
     pub fn try_next(&mut self) -> Option<Result<Option<Bytes>, TransportError>> {

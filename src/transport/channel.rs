@@ -154,6 +154,23 @@ impl<Q: Batch, E> Channel<Q, E> {
         }
     }
 
+    /// Like [`Self::take_blocking`], giving up after `limit`: `None` when nothing came.
+    pub fn take_blocking_for(&self, limit: std::time::Duration) -> Option<Result<Option<Q>, E>> {
+        let deadline = std::time::Instant::now() + limit;
+        let mut state = self.lock();
+        loop {
+            if let Some(taken) = self.take_locked(&mut state) {
+                return Some(taken);
+            }
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            state = self
+                .ready
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// Takes what has arrived, or registers `cx`'s waker.
     pub fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Result<Option<Q>, E>> {
         let mut state = self.lock();

@@ -8,6 +8,8 @@ use std::io::Write;
 
 use flate2::write::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 
+use super::brotli_stream::BrotliStream;
+
 /// A `Content-Encoding` a Rust reader can decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentEncoding {
@@ -57,8 +59,6 @@ impl ContentEncoding {
     }
 }
 
-type Brotli = brotli_decompressor::DecompressorWriter<Vec<u8>>;
-
 enum Inner {
     Identity,
     Gzip(MultiGzDecoder<Vec<u8>>),
@@ -66,7 +66,7 @@ enum Inner {
     DeflateSniff(Vec<u8>),
     Zlib(ZlibDecoder<Vec<u8>>),
     RawDeflate(DeflateDecoder<Vec<u8>>),
-    Brotli(Box<Brotli>),
+    Brotli(Box<BrotliStream>),
 }
 
 /// A streaming decoder for one response body.
@@ -86,7 +86,7 @@ impl Decoder {
             ContentEncoding::Identity => Inner::Identity,
             ContentEncoding::Gzip => Inner::Gzip(MultiGzDecoder::new(Vec::new())),
             ContentEncoding::Deflate => Inner::DeflateSniff(Vec::new()),
-            ContentEncoding::Brotli => Inner::Brotli(Box::new(Brotli::new(Vec::new(), 4096))),
+            ContentEncoding::Brotli => Inner::Brotli(Box::new(BrotliStream::new())),
         };
         Self { inner }
     }
@@ -96,11 +96,43 @@ impl Decoder {
         matches!(self.inner, Inner::Identity)
     }
 
-    /// Decodes `input`; returns the bytes it yields now.
+    /// Whether decoded bytes are waiting that the last [`Decoder::feed_some`] had no
+    /// room for (brotli only; call it again).
+    pub fn has_more_output(&self) -> bool {
+        matches!(&self.inner, Inner::Brotli(b) if b.has_more_output())
+    }
+
+    /// Decodes from `input` with bounded output; returns the input bytes consumed and the
+    /// output. gzip and deflate consume all of `input` (so callers bound their output by
+    /// feeding small slices: they expand at most ~1000x); brotli stops at 64 KiB of
+    /// output.
+    ///
+    /// # Errors
+    /// A message when the bytes are not valid for the encoding.
+    pub fn feed_some(&mut self, input: &[u8]) -> Result<(usize, Vec<u8>), String> {
+        match &mut self.inner {
+            Inner::Brotli(b) => b.decode(input),
+            _ => self.feed(input).map(|out| (input.len(), out)),
+        }
+    }
+
+    /// Decodes `input`; returns all the bytes it yields now (unbounded: see
+    /// [`Decoder::feed_some`]).
     ///
     /// # Errors
     /// A message when the bytes are not valid for the encoding.
     pub fn feed(&mut self, input: &[u8]) -> Result<Vec<u8>, String> {
+        if let Inner::Brotli(b) = &mut self.inner {
+            let (mut rest, mut out) = (input, Vec::new());
+            loop {
+                let (used, piece) = b.decode(rest)?;
+                out.extend(piece);
+                rest = &rest[used..];
+                if rest.is_empty() && !b.has_more_output() {
+                    return Ok(out);
+                }
+            }
+        }
         if let Inner::DeflateSniff(head) = &mut self.inner {
             head.extend_from_slice(input);
             if head.len() < 2 {
@@ -116,11 +148,10 @@ impl Decoder {
         }
         let result = match &mut self.inner {
             Inner::Identity => return Ok(input.to_vec()),
-            Inner::DeflateSniff(_) => Ok(()),
+            Inner::DeflateSniff(_) | Inner::Brotli(_) => Ok(()),
             Inner::Gzip(d) => d.write_all(input).and_then(|()| d.flush()),
             Inner::Zlib(d) => d.write_all(input).and_then(|()| d.flush()),
             Inner::RawDeflate(d) => d.write_all(input).and_then(|()| d.flush()),
-            Inner::Brotli(d) => d.write_all(input).and_then(|()| d.flush()),
         };
         result.map_err(|err| format!("invalid {} data: {err}", self.name()))?;
         Ok(self.take_output())
@@ -142,11 +173,10 @@ impl Decoder {
             return Ok(out);
         }
         let result = match &mut self.inner {
-            Inner::Identity | Inner::DeflateSniff(_) => Ok(()),
+            Inner::Identity | Inner::DeflateSniff(_) | Inner::Brotli(_) => Ok(()),
             Inner::Gzip(d) => d.try_finish(),
             Inner::Zlib(d) => d.try_finish(),
             Inner::RawDeflate(d) => d.try_finish(),
-            Inner::Brotli(d) => d.flush(),
         };
         result.map_err(|err| format!("invalid {} data at the end: {err}", self.name()))?;
         Ok(self.take_output())
@@ -154,11 +184,10 @@ impl Decoder {
 
     fn take_output(&mut self) -> Vec<u8> {
         match &mut self.inner {
-            Inner::Identity | Inner::DeflateSniff(_) => Vec::new(),
+            Inner::Identity | Inner::DeflateSniff(_) | Inner::Brotli(_) => Vec::new(),
             Inner::Gzip(d) => std::mem::take(d.get_mut()),
             Inner::Zlib(d) => std::mem::take(d.get_mut()),
             Inner::RawDeflate(d) => std::mem::take(d.get_mut()),
-            Inner::Brotli(d) => std::mem::take(d.get_mut()),
         }
     }
 

@@ -6,6 +6,7 @@
 //! wraps these types for Python.
 
 mod body;
+mod brotli_stream;
 mod channel;
 mod client;
 mod encoding;
