@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import langchain_anthropic
 import langchain_openai
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
@@ -349,3 +350,28 @@ def test_structured_output_by_json_schema() -> None:
         assert result["raw"].content == '{"input": "bubbles"}'
     finally:
         raw.close()
+
+
+def anthropic_pair(server: Any, **options: Any) -> tuple[Any, Any]:
+    kw = {"model": "mock-model", "base_url": server.url, "api_key": "sk-ant-test"}
+    kw |= {"max_tokens": 8, **options}
+    return sl.ChatAnthropic(**kw), langchain_anthropic.ChatAnthropic(**kw)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_anthropic_streams_equal_langchain_anthropic(
+    server: Any, loop: asyncio.Runner, config: Any
+) -> None:
+    """Chunks, streamed invokes and astream_events v2 of a chain, as langchain-anthropic
+    gives them. (Its non-streaming invoke puts the anthropic SDK's whole response model in
+    ``response_metadata``, SDK version by version; seltzer's streams instead.)"""
+    both(lambda m: list(m.stream("hi", config)), anthropic_pair(server))
+    both(lambda m: m.invoke("hi", config), anthropic_pair(server, streaming=True))
+
+    async def run(m: Any) -> Any:
+        chain = ChatPromptTemplate.from_template("{topic}") | m | StrOutputParser()
+        chunks = [c async for c in m.astream("hi", config)]
+        events = [e async for e in chain.astream_events({"topic": "x"}, config, version="v2")]
+        return chunks, events
+
+    both(lambda m: loop.run(run(m)), anthropic_pair(server))

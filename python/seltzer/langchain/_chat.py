@@ -98,9 +98,9 @@ class SeltzerChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self._engine.streaming:
-            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         engine = self._engine
+        if engine.streaming or not engine.answers_whole:
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         body = engine._post_json(engine._request(to_messages(messages), stop, False, **kwargs))
         return chat_result(*engine._parse_response(body))
 
@@ -111,10 +111,10 @@ class SeltzerChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        if self._engine.streaming:
+        engine = self._engine
+        if engine.streaming or not engine.answers_whole:
             stream = self._astream(messages, stop, run_manager, **kwargs)
             return await agenerate_from_stream(stream)
-        engine = self._engine
         request = engine._request(to_messages(messages), stop, False, **kwargs)
         body = await engine._apost_json(request)
         return chat_result(*engine._parse_response(body))

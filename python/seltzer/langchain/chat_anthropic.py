@@ -49,6 +49,20 @@ class ChatAnthropic(SeltzerChatModel):
     def _llm_type(self) -> str:
         return "anthropic-chat"
 
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_k": self.top_k,
+            "top_p": self.top_p,
+            "model_kwargs": self.model_kwargs,
+            "streaming": self.streaming,
+            "max_retries": self.max_retries,
+            "default_request_timeout": self.default_request_timeout,
+        }
+
     def _make_engine(self) -> Engine:
         key = self.anthropic_api_key.get_secret_value() if self.anthropic_api_key else None
         return AnthropicEngine(

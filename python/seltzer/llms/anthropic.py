@@ -157,56 +157,34 @@ def _anthropic_messages(messages: list[BaseMessage]) -> tuple[str, list[dict[str
 
 
 class _AnthropicChunks(ChunkConverter):
-    """Message chunks from Messages API events: usage from message_start and
-    message_delta, text and tool-input fragments, the stop reason at the end."""
-
-    def __init__(self) -> None:
-        self.input_tokens = 0
-        self.id: str | None = None
+    """langchain-anthropic's chunks from Messages API events: the model name on
+    message_start, text and tool-input fragments, and on message_delta the stop reason
+    and the whole usage, marked as the last chunk."""
 
     def convert(self, token: Any) -> list[Piece]:
         event = token.event
         usage = token.usage
         if event == "message_start":
-            message = token.json().get("message", {})
-            self.id = message.get("id")
-            usage = usage or {}
-            self.input_tokens = usage.get("input_tokens", 0)
-            metadata = {
-                "input_tokens": self.input_tokens,
-                "output_tokens": 0,
-                "total_tokens": self.input_tokens,
-                "input_token_details": {
-                    "cache_read": usage.get("cache_read_input_tokens", 0),
-                    "cache_creation": usage.get("cache_creation_input_tokens", 0),
-                },
-            }
+            model = token.json().get("message", {}).get("model")
+            metadata = {"model_name": model, **_PROVIDER} if model else dict(_PROVIDER)
+            return [(AIMessageChunk("", response_metadata=metadata), None)]
+        if token.finish_reason is not None or (usage is not None and event == "message_delta"):
+            delta = token.json().get("delta", {})
             chunk = AIMessageChunk(
-                "",
-                id=message.get("id"),
-                response_metadata={**_PROVIDER, "model_name": message.get("model")},
-                usage_metadata=metadata,
+                token.text,
+                response_metadata={
+                    "stop_reason": token.finish_reason,
+                    "stop_sequence": delta.get("stop_sequence"),
+                    **_PROVIDER,
+                },
+                usage_metadata=_usage(usage or {}),
+                chunk_position="last" if token.finish_reason else None,
             )
             return [(chunk, None)]
         calls = token.tool_calls
         extra = {"reasoning_content": token.reasoning} if token.reasoning else None
-        if token.finish_reason is not None or (usage is not None and event == "message_delta"):
-            output = (usage or {}).get("output_tokens", 0)
-            delta = token.json().get("delta", {})
-            chunk = AIMessageChunk(
-                token.text,
-                id=self.id,
-                response_metadata={
-                    **_PROVIDER,
-                    "stop_reason": token.finish_reason,
-                    "stop_sequence": delta.get("stop_sequence"),
-                },
-                usage_metadata={"input_tokens": 0, "output_tokens": output, "total_tokens": output},
-            )
-            return [(chunk, None)]
         chunk = AIMessageChunk(
             token.text,
-            id=self.id,
             additional_kwargs=extra,
             response_metadata=dict(_PROVIDER),
             tool_call_chunks=[
@@ -217,3 +195,24 @@ class _AnthropicChunks(ChunkConverter):
             else None,
         )
         return [(chunk, None)]
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """langchain-anthropic's usage metadata: Anthropic's ``input_tokens`` exclude cached
+    tokens, which are added back; absent details are left out."""
+    details = {
+        "cache_read": usage.get("cache_read_input_tokens"),
+        "cache_creation": usage.get("cache_creation_input_tokens"),
+    }
+    input_tokens = (usage.get("input_tokens") or 0) + sum(v or 0 for v in details.values())
+    output_tokens = usage.get("output_tokens") or 0
+    metadata: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+        "input_token_details": {k: v for k, v in details.items() if v is not None},
+    }
+    thinking = (usage.get("output_tokens_details") or {}).get("thinking_tokens")
+    if thinking is not None:
+        metadata["output_token_details"] = {"reasoning": thinking}
+    return metadata

@@ -62,6 +62,12 @@ class BaseChatModel(BaseModel):
         without one raise ``NotImplementedError`` (``invoke`` then streams)."""
         raise NotImplementedError
 
+    @property
+    def answers_whole(self) -> bool:
+        """Whether this provider's ``invoke`` sends a non-streaming request (it
+        implements ``_parse_response``); the others stream and aggregate."""
+        return type(self)._parse_response is not BaseChatModel._parse_response
+
     def _invocation_params(self, stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         """The call's parameters, as callbacks see them."""
         return {"model": self.model_name, "stop": stop, **kwargs}  # type: ignore[attr-defined]
