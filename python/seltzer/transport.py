@@ -46,7 +46,7 @@ def _warn_insecure() -> None:
             "seltzer transport with verify=False: TLS certificates are not verified, so "
             "any server can impersonate the one you connect to",
             InsecureTransportWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 
@@ -196,13 +196,11 @@ class _AsyncBody(httpx.AsyncByteStream):
         self.body.close()
 
 
-class HTTPTransport(httpx.BaseTransport):
-    """A drop-in for ``httpx.HTTPTransport`` (same arguments) over reqwest.
-
+class _Options:
+    """``httpx.HTTPTransport``'s constructor, shared by the sync and async transports:
     ``verify`` takes a bool or a CA bundle path (not an ``ssl.SSLContext``); ``cert`` a
     PEM path or a (certificate, key) pair; ``uds`` and ``socket_options`` are not
-    supported. Timeouts come from each request, as httpx sets them.
-    """
+    supported. Timeouts come from each request, as httpx sets them."""
 
     def __init__(
         self,
@@ -231,6 +229,11 @@ class HTTPTransport(httpx.BaseTransport):
             retries,
             socket_options,
         )
+
+
+class HTTPTransport(_Options, httpx.BaseTransport):
+    """A drop-in for ``httpx.HTTPTransport`` (same arguments) over reqwest; see
+    ``_Options`` for what the arguments accept."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Sends ``request``; the response body streams from the socket."""
@@ -242,39 +245,11 @@ class HTTPTransport(httpx.BaseTransport):
         self._client.close()
 
 
-class AsyncHTTPTransport(httpx.AsyncBaseTransport):
+class AsyncHTTPTransport(_Options, httpx.AsyncBaseTransport):
     """The async twin of ``HTTPTransport``, for ``httpx.AsyncClient`` on asyncio or
     uvloop. Waiting costs one event-loop wake-up per batch of bytes, shared by every
     stream on the loop; cancelling a request or a read closes its connection at once.
     """
-
-    def __init__(
-        self,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: str | tuple[str, str] | None = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        proxy: str | httpx.URL | httpx.Proxy | None = None,
-        uds: str | None = None,
-        local_address: str | None = None,
-        retries: int = 0,
-        socket_options: Any = None,
-    ) -> None:
-        self._client = _client(
-            verify,
-            cert,
-            trust_env,
-            http1,
-            http2,
-            limits,
-            proxy,
-            uds,
-            local_address,
-            retries,
-            socket_options,
-        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Sends ``request``; the response body streams from the socket."""
