@@ -64,22 +64,26 @@ impl PyResponseBody {
 
     /// An iterator of the raw (still content-encoded) chunks, each all that had arrived.
     fn iter_raw(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let reader = BodyReader::new(slf.clone().unbind(), false);
-        iter::new_body_iterator(
-            slf.py(),
-            reader,
-            Pump::new(Box::new(RawChunks::default()), None),
-        )
+        super::guard::guard(|| {
+            let reader = BodyReader::new(slf.clone().unbind(), false);
+            iter::new_body_iterator(
+                slf.py(),
+                reader,
+                Pump::new(Box::new(RawChunks::default()), None),
+            )
+        })
     }
 
     /// The async twin of `iter_raw`.
     fn aiter_raw(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let reader = BodyReader::new(slf.clone().unbind(), false);
-        aiter::new_body_iterator(
-            slf.py(),
-            reader,
-            Pump::new(Box::new(RawChunks::default()), None),
-        )
+        super::guard::guard(|| {
+            let reader = BodyReader::new(slf.clone().unbind(), false);
+            aiter::new_body_iterator(
+                slf.py(),
+                reader,
+                Pump::new(Box::new(RawChunks::default()), None),
+            )
+        })
     }
 }
 

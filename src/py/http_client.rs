@@ -104,38 +104,42 @@ impl PyHttpClient {
         retries: u32,
         local_address: Option<String>,
     ) -> PyResult<Self> {
-        let local_address = local_address
-            .map(|a| {
-                a.parse::<IpAddr>().map_err(|_| {
-                    PyValueError::new_err(format!("local_address must be an IP address, got {a:?}"))
+        super::guard::guard(|| {
+            let local_address = local_address
+                .map(|a| {
+                    a.parse::<IpAddr>().map_err(|_| {
+                        PyValueError::new_err(format!(
+                            "local_address must be an IP address, got {a:?}"
+                        ))
+                    })
                 })
+                .transpose()?;
+            let options = ClientOptions {
+                verify: match (verify, ca_bundle) {
+                    (false, _) => Verify::Disabled,
+                    (true, Some(path)) => Verify::CaBundle(path),
+                    (true, None) => Verify::Default,
+                },
+                cert: cert.map(|c| (c, key)),
+                http1,
+                http2,
+                max_connections,
+                max_keepalive_connections,
+                keepalive_expiry: seconds(keepalive_expiry, "keepalive_expiry")?,
+                proxy,
+                trust_env,
+                retries,
+                local_address,
+            };
+            let client = Client::new(&options)
+                .map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
+            Ok(Self {
+                client: Mutex::new(Some(Pooled {
+                    client,
+                    pid: std::process::id(),
+                })),
+                options,
             })
-            .transpose()?;
-        let options = ClientOptions {
-            verify: match (verify, ca_bundle) {
-                (false, _) => Verify::Disabled,
-                (true, Some(path)) => Verify::CaBundle(path),
-                (true, None) => Verify::Default,
-            },
-            cert: cert.map(|c| (c, key)),
-            http1,
-            http2,
-            max_connections,
-            max_keepalive_connections,
-            keepalive_expiry: seconds(keepalive_expiry, "keepalive_expiry")?,
-            proxy,
-            trust_env,
-            retries,
-            local_address,
-        };
-        let client =
-            Client::new(&options).map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
-        Ok(Self {
-            client: Mutex::new(Some(Pooled {
-                client,
-                pid: std::process::id(),
-            })),
-            options,
         })
     }
 
@@ -172,10 +176,12 @@ impl PyHttpClient {
         write: Option<f64>,
         pool: Option<f64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
-        let client = self.client()?;
-        let sent = py.detach(move || client.send_blocking(core));
-        response_tuple(py, sent, request)
+        super::guard::guard(|| {
+            let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
+            let client = self.client()?;
+            let sent = py.detach(move || client.send_blocking(core));
+            response_tuple(py, sent, request)
+        })
     }
 
     /// `send` as an awaitable for the running event loop.
@@ -194,16 +200,18 @@ impl PyHttpClient {
         write: Option<f64>,
         pool: Option<f64>,
     ) -> PyResult<PyPendingResponse> {
-        let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
-        let wait = LoopWait::running(py)?;
-        let pending = self.client()?.send(core);
-        pending.set_wake(wait.callback());
-        Ok(PyPendingResponse {
-            state: Mutex::new(Some(PendingState {
-                pending,
-                wait,
-                request,
-            })),
+        super::guard::guard(|| {
+            let core = core_request(method, url, headers, content, [connect, read, write, pool])?;
+            let wait = LoopWait::running(py)?;
+            let pending = self.client()?.send(core);
+            pending.set_wake(wait.callback());
+            Ok(PyPendingResponse {
+                state: Mutex::new(Some(PendingState {
+                    pending,
+                    wait,
+                    request,
+                })),
+            })
         })
     }
 }
@@ -267,31 +275,35 @@ impl PyPendingResponse {
 
     /// Returns the response tuple via `StopIteration`, or yields a loop future.
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            let Some(state) = guard.as_mut() else {
-                return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                    "cannot reuse an already awaited request",
-                ));
-            };
-            state.wait.slot.reset();
-            if let Some(sent) = state.pending.try_get() {
-                let request = state.request.clone_ref(py);
-                *guard = None;
-                let result = response_tuple(py, sent, request)?;
-                return Err(PyStopIteration::new_err((result.unbind(),)));
+        super::guard::guard(|| {
+            let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                let Some(state) = guard.as_mut() else {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "cannot reuse an already awaited request",
+                    ));
+                };
+                state.wait.slot.reset();
+                if let Some(sent) = state.pending.try_get() {
+                    let request = state.request.clone_ref(py);
+                    *guard = None;
+                    let result = response_tuple(py, sent, request)?;
+                    return Err(PyStopIteration::new_err((result.unbind(),)));
+                }
+                if let Some(future) = state.wait.park(py)? {
+                    return Ok(future);
+                }
             }
-            if let Some(future) = state.wait.park(py)? {
-                return Ok(future);
-            }
-        }
+        })
     }
 
     /// Coroutine protocol: the task resumes us with `None` once the future is done.
     #[pyo3(signature = (value, /))]
     fn send<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let _ = value;
-        self.__next__(py)
+        super::guard::guard(|| {
+            let _ = value;
+            self.__next__(py)
+        })
     }
 
     /// Coroutine protocol: a cancellation cancels the request and raises here.
@@ -303,10 +315,12 @@ impl PyPendingResponse {
         value: Option<Bound<'_, PyAny>>,
         traceback: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        drop(traceback);
-        self.close(py);
-        let exc = value.filter(|v| !v.is_none()).unwrap_or(exc);
-        Err(PyErr::from_value(exc))
+        super::guard::guard(|| {
+            drop(traceback);
+            self.close(py);
+            let exc = value.filter(|v| !v.is_none()).unwrap_or(exc);
+            Err(PyErr::from_value(exc))
+        })
     }
 
     /// Cancels the request.

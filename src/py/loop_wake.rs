@@ -99,15 +99,17 @@ impl PyLoopWaker {
 impl PyLoopWaker {
     #[new]
     fn new() -> PyResult<Self> {
-        let (reader, writer) = UnixStream::pair()?;
-        reader.set_nonblocking(true)?;
-        writer.set_nonblocking(true)?;
-        Ok(Self {
-            shared: Arc::new(Shared {
-                queue: Mutex::new(Vec::new()),
-                writer,
-            }),
-            reader,
+        super::guard::guard(|| {
+            let (reader, writer) = UnixStream::pair()?;
+            reader.set_nonblocking(true)?;
+            writer.set_nonblocking(true)?;
+            Ok(Self {
+                shared: Arc::new(Shared {
+                    queue: Mutex::new(Vec::new()),
+                    writer,
+                }),
+                reader,
+            })
         })
     }
 
@@ -119,30 +121,32 @@ impl PyLoopWaker {
     /// Resolves the future of every stream whose data arrived (the loop's reader
     /// callback).
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
-        let mut buf = [0_u8; 64];
-        loop {
-            match (&self.reader).read(&mut buf) {
-                Ok(n) if n == buf.len() => {}
-                Ok(_) => break,
-                Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) if err.kind() == ErrorKind::WouldBlock => break,
-                Err(err) => return Err(err.into()),
+        super::guard::guard(|| {
+            let mut buf = [0_u8; 64];
+            loop {
+                match (&self.reader).read(&mut buf) {
+                    Ok(n) if n == buf.len() => {}
+                    Ok(_) => break,
+                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                    Err(err) if err.kind() == ErrorKind::WouldBlock => break,
+                    Err(err) => return Err(err.into()),
+                }
             }
-        }
-        let slots = std::mem::take(&mut *lock(&self.shared.queue));
-        let done = pyo3::intern!(py, "done");
-        let set_result = pyo3::intern!(py, "set_result");
-        for slot in slots {
-            let Some(future) = lock(&slot.state).future.take() else {
-                continue;
-            };
-            let future = future.into_bound(py);
-            // A cancelled task has cancelled its future already.
-            if !future.call_method0(done)?.is_truthy()? {
-                future.call_method1(set_result, (py.None(),))?;
+            let slots = std::mem::take(&mut *lock(&self.shared.queue));
+            let done = pyo3::intern!(py, "done");
+            let set_result = pyo3::intern!(py, "set_result");
+            for slot in slots {
+                let Some(future) = lock(&slot.state).future.take() else {
+                    continue;
+                };
+                let future = future.into_bound(py);
+                // A cancelled task has cancelled its future already.
+                if !future.call_method0(done)?.is_truthy()? {
+                    future.call_method1(set_result, (py.None(),))?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
