@@ -155,7 +155,8 @@ class BaseChatModel(BaseModel):
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = ChatGenerationChunk(message, info)
-                            run.on_llm_new_token(message.content, chunk=generation)
+                            if _hears_tokens(run):
+                                run.on_llm_new_token(message.content, chunk=generation)
                             gathered.append(generation)
                         last = message
                         yield message
@@ -197,7 +198,8 @@ class BaseChatModel(BaseModel):
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = ChatGenerationChunk(message, info)
-                            await run.aon_llm_new_token(message.content, chunk=generation)
+                            if _hears_tokens(run):
+                                await run.aon_llm_new_token(message.content, chunk=generation)
                             gathered.append(generation)
                         last = message
                         yield message
@@ -320,6 +322,16 @@ def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) 
         message.id = run_tag
     if info:
         message.response_metadata = {**info, **message.response_metadata}
+
+
+def _hears_tokens(run: RunManager) -> bool:
+    """Whether any handler wants each token. ``astream_events``' handler ignores the
+    tokens of a run whose output stream it taps (it reports that stream instead), so
+    when it is the only one the per-token callback is skipped: same events, less work."""
+    for handler in run.handlers:
+        if not (isinstance(handler, EventStreamHandler) and handler.is_tapped.get(run.run_id)):
+            return True
+    return False
 
 
 def _result(gathered: list[ChatGenerationChunk]) -> LLMResult:
