@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models.llms import BaseLLM
-from langchain_core.outputs import GenerationChunk, LLMResult
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from seltzer.langchain._convert import llm_result, text_chunk
@@ -191,8 +191,6 @@ def _logprobs(chunk: GenerationChunk) -> Any:
 
 def _streamed(prompts: list[str], wholes: list[GenerationChunk | None]) -> LLMResult:
     """One streamed generation per prompt (langchain-openai's streaming ``generate``)."""
-    from langchain_core.outputs import Generation
-
     generations = []
     for whole in wholes:
         if whole is None:

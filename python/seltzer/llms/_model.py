@@ -93,6 +93,38 @@ class BaseModel(Runnable):
             self.metadata,
         )
 
+    def _invocation_params(self, stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        """The call's parameters, as callbacks see them."""
+        raise NotImplementedError
+
+    def _ls_params(self, stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        """The ``ls_*`` metadata LangChain adds to the model's runs."""
+        raise NotImplementedError
+
+    def _run_start(
+        self,
+        config: RunnableConfig,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        options: dict[str, Any],
+    ) -> tuple[CallbackManager, dict[str, Any]]:
+        """The callback manager of a call and the keyword arguments of its start
+        callback (``options``: what LangChain reports as the call's options)."""
+        manager = self._callback_manager(config, self._ls_params(stop, **kwargs))
+        start = {
+            "invocation_params": self._invocation_params(stop, **kwargs),
+            "options": options,
+            "name": config.get("run_name"),
+            "run_id": config.pop("run_id", None),
+            "batch_size": 1,
+        }
+        return manager, start
+
+    def _present(self, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+        """``{wire name: value}`` of the attributes in ``fields`` (attribute, wire name)
+        that are set: what a provider's request sends only when given."""
+        return {name: getattr(self, key) for key, name in fields if getattr(self, key) is not None}
+
     def _auth_headers(self, api_key: SecretStr | None) -> dict[str, str]:
         """The headers that carry ``api_key`` (Bearer by default)."""
         return {"authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}

@@ -84,9 +84,9 @@ class ChatAnthropic(BaseChatModel):
         }
         if system:
             body["system"] = system
-        for key in ("temperature", "top_k", "top_p"):
-            if getattr(self, key) is not None:
-                body[key] = getattr(self, key)
+        body.update(
+            self._present((("temperature", "temperature"), ("top_k", "top_k"), ("top_p", "top_p")))
+        )
         stop = stop if stop is not None else self.stop
         if stop:
             body["stop_sequences"] = stop

@@ -113,16 +113,9 @@ class BaseChatModel(BaseModel):
         stop: list[str] | None,
         kwargs: dict[str, Any],
     ) -> tuple[Any, dict[str, Any]]:
-        manager = self._callback_manager(config, self._ls_params(stop, **kwargs))
         params = self._invocation_params(stop, **kwargs)
-        start = {
-            "invocation_params": params,
-            "options": {"stop": stop, **{k: params[k] for k in kwargs if k in params}},
-            "name": config.get("run_name"),
-            "run_id": config.pop("run_id", None),
-            "batch_size": 1,
-        }
-        return manager, start
+        options = {"stop": stop, **{k: params[k] for k in kwargs if k in params}}
+        return self._run_start(config, stop, kwargs, options)
 
     def stream(
         self,
@@ -145,6 +138,8 @@ class BaseChatModel(BaseModel):
         (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
         request = self._request(messages, stop, True, **kwargs)
         gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        # Decided once: a tap on this run's stream is in place before the stream starts.
+        hears_tokens = _hears_tokens(run)
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
         last: AIMessageChunk | None = None
         try:
@@ -155,7 +150,7 @@ class BaseChatModel(BaseModel):
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = ChatGenerationChunk(message, info)
-                            if _hears_tokens(run):
+                            if hears_tokens:
                                 run.on_llm_new_token(message.content, chunk=generation)
                             gathered.append(generation)
                         last = message
@@ -188,6 +183,8 @@ class BaseChatModel(BaseModel):
         (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
         request = self._request(messages, stop, True, **kwargs)
         gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        # Decided once: a tap on this run's stream is in place before the stream starts.
+        hears_tokens = _hears_tokens(run)
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
         last: AIMessageChunk | None = None
         try:
@@ -198,7 +195,7 @@ class BaseChatModel(BaseModel):
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = ChatGenerationChunk(message, info)
-                            if _hears_tokens(run):
+                            if hears_tokens:
                                 await run.aon_llm_new_token(message.content, chunk=generation)
                             gathered.append(generation)
                         last = message
@@ -326,8 +323,9 @@ def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) 
 
 def _hears_tokens(run: RunManager) -> bool:
     """Whether any handler wants each token. ``astream_events``' handler ignores the
-    tokens of a run whose output stream it taps (it reports that stream instead), so
-    when it is the only one the per-token callback is skipped: same events, less work."""
+    tokens of a run whose output stream it taps (it reports that stream instead, and
+    registers the tap before pulling the first chunk), so when it is the only one the
+    per-token callback is skipped: same events, less work."""
     for handler in run.handlers:
         if not (isinstance(handler, EventStreamHandler) and handler.is_tapped.get(run.run_id)):
             return True

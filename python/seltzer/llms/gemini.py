@@ -76,16 +76,15 @@ class ChatGemini(BaseChatModel):
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
     ) -> StreamRequest:
-        config: dict[str, Any] = {}
-        for key, name in (
-            ("temperature", "temperature"),
-            ("top_p", "topP"),
-            ("top_k", "topK"),
-            ("max_tokens", "maxOutputTokens"),
-            ("n", "candidateCount"),
-        ):
-            if getattr(self, key) is not None:
-                config[name] = getattr(self, key)
+        config: dict[str, Any] = self._present(
+            (
+                ("temperature", "temperature"),
+                ("top_p", "topP"),
+                ("top_k", "topK"),
+                ("max_tokens", "maxOutputTokens"),
+                ("n", "candidateCount"),
+            )
+        )
         stop = stop if stop is not None else self.stop
         if stop:
             config["stopSequences"] = stop

@@ -66,15 +66,7 @@ class BaseLLM(BaseModel):
     def _start(
         self, config: RunnableConfig, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[Any, dict[str, Any]]:
-        manager = self._callback_manager(config, self._ls_params(stop, **kwargs))
-        start = {
-            "invocation_params": self._invocation_params(stop, **kwargs),
-            "options": {"stop": stop},
-            "name": config.get("run_name"),
-            "run_id": config.pop("run_id", None),
-            "batch_size": 1,
-        }
-        return manager, start
+        return self._run_start(config, stop, kwargs, {"stop": stop})
 
     def stream(
         self,

@@ -76,15 +76,14 @@ class ChatOllama(BaseChatModel):
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
     ) -> StreamRequest:
-        options: dict[str, Any] = {}
-        for key, name in (
-            ("temperature", "temperature"),
-            ("top_k", "top_k"),
-            ("top_p", "top_p"),
-            ("max_tokens", "num_predict"),
-        ):
-            if getattr(self, key) is not None:
-                options[name] = getattr(self, key)
+        options: dict[str, Any] = self._present(
+            (
+                ("temperature", "temperature"),
+                ("top_k", "top_k"),
+                ("top_p", "top_p"),
+                ("max_tokens", "num_predict"),
+            )
+        )
         stop = stop if stop is not None else self.stop
         if stop:
             options["stop"] = stop
