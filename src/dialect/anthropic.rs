@@ -67,15 +67,8 @@ pub(super) fn parse<'a>(
     let index = f.index.unwrap_or(0);
     match f.type_.as_deref().unwrap_or_default() {
         "content_block_delta" => match f.delta_type.as_deref().unwrap_or_default() {
-            "text_delta" => batch.push(Token {
-                text: f.delta_text.unwrap_or_default(),
-                ..Token::at(index)
-            }),
-            "thinking_delta" => {
-                let mut token = Token::at(index);
-                token.set_reasoning(f.delta_thinking);
-                batch.push(token);
-            }
+            "text_delta" => batch.push_at(index).text = f.delta_text.unwrap_or_default(),
+            "thinking_delta" => batch.push_at(index).set_reasoning(f.delta_thinking),
             "input_json_delta" if state.tool_blocks.contains(&index) => batch.push(Token {
                 tool_calls: vec![ToolCallDelta {
                     index,

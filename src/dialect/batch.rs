@@ -23,6 +23,18 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// Appends a token at `index` with nothing else set, built in place (a token is
+    /// large: building it elsewhere and moving it in costs a `memcpy` call per token),
+    /// and returns it to be filled in.
+    pub(crate) fn push_at(&mut self, index: u32) -> &mut Token<'a> {
+        if self.first.is_none() {
+            return self.first.insert(Token::at(index));
+        }
+        self.rest.push(Token::at(index));
+        let last = self.rest.len() - 1;
+        &mut self.rest[last]
+    }
+
     /// The last token pushed.
     pub(crate) fn last_mut(&mut self) -> Option<&mut Token<'a>> {
         match self.rest.last_mut() {
@@ -56,7 +68,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Hands every token that carries something to `sink`, stamped with its event.
-    pub(crate) fn emit<E, F>(mut self, ev: &EventRef<'a>, sink: &mut F) -> Result<(), E>
+    pub(crate) fn emit<E, F>(&mut self, ev: &EventRef<'a>, sink: &mut F) -> Result<(), E>
     where
         F: FnMut(&Token<'_>) -> Result<(), E>,
     {

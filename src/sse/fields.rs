@@ -41,7 +41,10 @@ pub struct EventBuilder {
     data: Data,
     buf: Vec<u8>,
     data_offset: u64,
+    /// The event type of the event being built (when `has_type`), else the last one
+    /// seen: kept between events, so that a repeated type is neither decoded nor copied.
     event_type: String,
+    has_type: bool,
     event_retry: Option<u64>,
     last_event_id: Option<String>,
     stream_retry: Option<u64>,
@@ -82,8 +85,12 @@ impl EventBuilder {
                 self.push_data(chunk, value, in_chunk, line.offset + value_start as u64);
             }
             b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&utf8_lossy(value));
+                // Equal bytes mean valid UTF-8: the kept type was decoded from them.
+                if self.event_type.as_bytes() != value {
+                    self.event_type.clear();
+                    self.event_type.push_str(&utf8_lossy(value));
+                }
+                self.has_type = true;
             }
             // WHATWG SSE: an id containing U+0000 is ignored.
             b"id" if memchr(0, value).is_none() => {
@@ -141,7 +148,7 @@ impl EventBuilder {
         let result = match bytes {
             Some(bytes) => sink(&Event {
                 // WHATWG SSE: an empty event type buffer means "message".
-                event_type: if self.event_type.is_empty() {
+                event_type: if !self.has_type || self.event_type.is_empty() {
                     "message"
                 } else {
                     &self.event_type
@@ -170,7 +177,7 @@ impl EventBuilder {
     /// Drops the event being built; the last-event-ID and stream retry persist.
     pub fn reset(&mut self) {
         self.data = Data::Empty;
-        self.event_type.clear();
+        self.has_type = false;
         self.event_retry = None;
         if self.buf.capacity() > 1024 * 1024 {
             // Do not hold on to one huge event's buffer for the rest of the stream.
@@ -180,14 +187,24 @@ impl EventBuilder {
 }
 
 /// Decodes UTF-8, replacing invalid sequences with U+FFFD as the spec's decoder does.
-/// A SIMD validator first (simdutf8; the lossy decoder alone took 44% of a Python
-/// `iter_sse` run, `str::from_utf8` still 11% of token decoding), lossy only on error.
+/// A validator first, lossy only on error: std's below `SIMD_FROM` bytes (an event
+/// payload: 6 ns for 90 bytes against simdutf8's 10, whose SIMD blocks need padding),
+/// simdutf8's above (2.3x faster than std on 64 KiB).
 pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
-    match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
+    let valid = if bytes.len() < SIMD_FROM {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        simdutf8::basic::from_utf8(bytes).ok()
+    };
+    match valid {
+        Some(text) => Cow::Borrowed(text),
+        None => String::from_utf8_lossy(bytes),
     }
 }
+
+/// The length from which simdutf8 validates faster than std (measured: 1 KiB 13 ns
+/// against 27; 290 bytes 11 against 8).
+const SIMD_FROM: usize = 512;
 
 /// WHATWG SSE: `retry` counts only when its value is all ASCII digits.
 fn parse_retry(value: &[u8]) -> Option<u64> {

@@ -66,9 +66,7 @@ pub(in super::super) fn read_chunk<'a>(
 
 /// Reads on from the checkpoint: the first token's text, then the rest of every level.
 fn resumed<'a>(c: &mut Cursor<'a>, shape: Shape, batch: &mut Batch<'a>, index: u32) -> Option<()> {
-    batch.push(Token::at(0));
-    let token = batch.last_mut()?;
-    token.index = index;
+    let token = batch.push_at(index);
     token.text = c.opt_str()?.unwrap_or_default();
     let mut seen = None;
     if shape == Shape::Chat {
@@ -126,8 +124,7 @@ fn choice_items<'a>(
     while more {
         if c.peek()? == b'{' {
             // Built in place: a token is large, and moving it costs a `memmove` call.
-            batch.push(Token::at(position));
-            let token = batch.last_mut()?;
+            let token = batch.push_at(position);
             let key = c.first_key()?;
             let mut inner = nested(*seen, position == 0);
             choice_members(c, shape, position, token, key, &mut inner)?;
