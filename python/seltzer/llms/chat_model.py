@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, ClassVar
 
 from seltzer.endpoints import StreamRequest
+from seltzer.llms import _pacing
 from seltzer.llms._model import BaseModel
 from seltzer.llms.tools import to_openai_tool
 from seltzer.messages.base import BaseMessage
@@ -177,6 +178,7 @@ class BaseChatModel(BaseModel):
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         """The async twin of ``stream``; cancelling it closes the response at once."""
+        await _pacing.admit()
         config = ensure_config(config)
         messages = to_prompt_value(input).to_messages()
         manager, start = self._start(config, messages, stop, kwargs)
@@ -248,6 +250,7 @@ class BaseChatModel(BaseModel):
         **kwargs: Any,
     ) -> AIMessage:
         """The async twin of ``invoke``."""
+        await _pacing.admit()
         config = ensure_config(config)
         messages = to_prompt_value(input).to_messages()
         manager, start = self._start(config, messages, stop, kwargs)

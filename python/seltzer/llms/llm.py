@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from seltzer.endpoints import StreamRequest
+from seltzer.llms import _pacing
 from seltzer.llms._model import BaseModel
 from seltzer.messages.convert import to_prompt_value
 from seltzer.messages.outputs import Generation, GenerationChunk, LLMResult
@@ -112,6 +113,7 @@ class BaseLLM(BaseModel):
         **kwargs: Any,
     ) -> AsyncIterator[str]:
         """The async twin of ``stream``; cancelling it closes the response at once."""
+        await _pacing.admit()
         config = ensure_config(config)
         prompt = to_prompt_value(input).to_string()
         manager, start = self._start(config, stop, kwargs)
@@ -172,6 +174,7 @@ class BaseLLM(BaseModel):
         **kwargs: Any,
     ) -> str:
         """The async twin of ``invoke``."""
+        await _pacing.admit()
         config = ensure_config(config)
         prompt = to_prompt_value(input).to_string()
         manager, start = self._start(config, stop, kwargs)
