@@ -234,6 +234,11 @@ class TokenChunk:
     @property
     def event(self) -> str:
         """The SSE event type the token came from."""
+    @property
+    def received_ns(self) -> int | None:
+        """When the bytes that completed this token's event were read from the socket,
+        in ``time.perf_counter_ns()`` nanoseconds; None unless read through seltzer's
+        transport."""
     def json(self) -> Any:
         """The event's whole JSON payload, parsed now (in Rust)."""
     def __eq__(self, other: object, /) -> bool: ...

@@ -226,7 +226,7 @@ impl State {
                         return Err(thrown(&args));
                     }
                     match reader.poll(py) {
-                        Ok(Read::Chunk(chunk)) => self.pump.chunk_slice(py, &chunk),
+                        Ok(Read::Chunk(chunk)) => self.pump.received(py, &chunk),
                         Ok(Read::End) => self.pump.end(py),
                         Ok(Read::Wait(future)) => {
                             *waiting = true;

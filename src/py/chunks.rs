@@ -3,6 +3,7 @@
 //! `token_decoder`.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -25,6 +26,13 @@ pub trait ChunkDecoder: Send + Sync {
     ) -> PyResult<()> {
         self.feed(&PyBytes::new(py, data), out)
     }
+    /// Whether items carry when their bytes arrived: a fused read then feeds each part
+    /// of what it took separately, after [`ChunkDecoder::set_arrival`].
+    fn stamps_arrivals(&self) -> bool {
+        false
+    }
+    /// When the bytes fed next were read from the socket.
+    fn set_arrival(&mut self, _py: Python<'_>, _at: Instant) {}
     /// Ends the stream (an error here follows the items it appended).
     fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()>;
     /// Bytes consumed so far.

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use bytes::Bytes;
 use pyo3::prelude::*;
@@ -16,7 +17,9 @@ use super::http_errors::{httpx_error, stream_closed};
 use super::loop_wake::LoopWait;
 use super::pump::Pump;
 use super::{aiter, iter};
-use crate::transport::{Body, ContentDecoder, ContentEncoding, TransportError, TransportErrorKind};
+use crate::transport::{
+    Body, ContentDecoder, ContentEncoding, Received, TransportError, TransportErrorKind,
+};
 
 /// The body of one response; see the module docs.
 #[pyclass(name = "ResponseBody", module = "seltzer._core", frozen)]
@@ -89,8 +92,8 @@ impl PyResponseBody {
 
 /// What one non-blocking read gave.
 pub enum Read {
-    /// Bytes (content-decoded on fused reads).
-    Chunk(Bytes),
+    /// Bytes (content-decoded on fused reads), with when their parts arrived.
+    Chunk(Received),
     /// The body is complete.
     End,
     /// Nothing yet: the task waits on this future.
@@ -107,6 +110,8 @@ pub struct BodyReader {
     /// Compressed bytes read but not yet decoded: they are decoded a slice at a time, so
     /// that a decompression bomb never expands into one huge buffer.
     backlog: Bytes,
+    /// When the last part of the backlog's read arrived: the arrival of what it decodes to.
+    backlog_at: Option<Instant>,
     /// How a coroutine waits, once it had to.
     wait: Option<LoopWait>,
     ended: bool,
@@ -141,6 +146,7 @@ impl BodyReader {
             content,
             failed,
             backlog: Bytes::new(),
+            backlog_at: None,
             wait: None,
             ended: false,
         }
@@ -148,7 +154,7 @@ impl BodyReader {
 
     /// Decodes the next slices of the backlog until some output comes; `None` once the
     /// backlog is used up.
-    fn drain_backlog(&mut self) -> Result<Option<Bytes>, TransportError> {
+    fn drain_backlog(&mut self) -> Result<Option<Received>, TransportError> {
         let Some(decoder) = &mut self.content else {
             return Ok(None);
         };
@@ -159,7 +165,7 @@ impl BodyReader {
                 .map_err(|msg| decoding_error(&msg))?;
             let _ = self.backlog.split_to(used);
             if !plain.is_empty() {
-                return Ok(Some(Bytes::from(plain)));
+                return Ok(Some(self.stamped(Bytes::from(plain))));
             }
             if used == 0 && !decoder.has_more_output() {
                 break;
@@ -168,8 +174,17 @@ impl BodyReader {
         Ok(None)
     }
 
+    /// Decoded bytes as one part, arrived with the read they came from.
+    fn stamped(&self, bytes: Bytes) -> Received {
+        let at = self.backlog_at.unwrap_or_else(Instant::now);
+        Received {
+            parts: vec![(bytes.len(), at)],
+            bytes,
+        }
+    }
+
     /// Passes a raw read through the content decoder; at the end, its last bytes.
-    fn decoded(&mut self, read: Option<Bytes>) -> Result<Option<Bytes>, TransportError> {
+    fn decoded(&mut self, read: Option<Received>) -> Result<Option<Received>, TransportError> {
         if let Some(err) = self.failed.take() {
             self.ended = true;
             return Err(err);
@@ -181,9 +196,10 @@ impl BodyReader {
         let Some(chunk) = read else {
             let rest = decoder.finish().map_err(|msg| decoding_error(&msg))?;
             self.ended = true;
-            return Ok((!rest.is_empty()).then(|| Bytes::from(rest)));
+            return Ok((!rest.is_empty()).then(|| self.stamped(Bytes::from(rest))));
         };
-        self.backlog = chunk;
+        self.backlog_at = chunk.parts.last().map(|part| part.1);
+        self.backlog = chunk.bytes;
         self.drain_backlog()
     }
 
@@ -191,7 +207,7 @@ impl BodyReader {
     ///
     /// # Errors
     /// The httpx exception of a failed read; `httpx.StreamClosed` after `close`.
-    pub fn next_blocking(&mut self, py: Python<'_>) -> PyResult<Option<Bytes>> {
+    pub fn next_blocking(&mut self, py: Python<'_>) -> PyResult<Option<Received>> {
         let body = self.body.clone_ref(py);
         let owner = body.get();
         while !self.ended {

@@ -52,7 +52,7 @@ impl State {
                     }
                 }
                 Source::Body(reader) => match reader.next_blocking(py) {
-                    Ok(Some(chunk)) => self.pump.chunk_slice(py, &chunk),
+                    Ok(Some(chunk)) => self.pump.received(py, &chunk),
                     Ok(None) => self.pump.end(py),
                     Err(err) => return Err(self.pump.source_failed(py, err)),
                 },

@@ -5,6 +5,7 @@
 mod aiter;
 mod bytes;
 mod chunks;
+mod clock;
 pub mod errors;
 mod event;
 mod feeder;

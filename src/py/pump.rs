@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use super::bytes::as_bytes;
 use super::chunks::ChunkDecoder;
+use crate::transport::Received;
 
 /// Decoded items between a byte source and the caller.
 pub struct Pump {
@@ -72,6 +73,26 @@ impl Pump {
         if let Err(err) = self.decoder.feed_slice(py, data, &mut self.pending) {
             self.finished = true;
             self.deferred = Some(err);
+        }
+    }
+
+    /// Decodes a fused read: at once, or part by part, each part stamped with its
+    /// arrival, for decoders whose items carry it.
+    pub fn received(&mut self, py: Python<'_>, received: &Received) {
+        if !self.decoder.stamps_arrivals() {
+            return self.chunk_slice(py, &received.bytes);
+        }
+        let mut start = 0;
+        for &(end, at) in &received.parts {
+            let Some(part) = received.bytes.get(start..end) else {
+                break;
+            };
+            self.decoder.set_arrival(py, at);
+            self.chunk_slice(py, part);
+            if self.finished {
+                break;
+            }
+            start = end;
         }
     }
 

@@ -57,6 +57,9 @@ pub struct PyTokenChunk {
     pub(crate) reasoning: Option<Py<PyString>>,
     pub(crate) event: Py<PyString>,
     pub(crate) payload: Payload,
+    /// When the bytes that completed its event were read from the socket, on
+    /// `time.perf_counter_ns()`'s clock: set on reads through seltzer's transport.
+    pub(crate) received_ns: Option<u64>,
 }
 
 #[pymethods]
@@ -101,6 +104,13 @@ impl PyTokenChunk {
     #[getter]
     fn event(&self, py: Python<'_>) -> Py<PyString> {
         self.event.clone_ref(py)
+    }
+
+    /// When the bytes that completed this token's event were read from the socket, in
+    /// `time.perf_counter_ns()` nanoseconds; None unless read through seltzer's transport.
+    #[getter]
+    fn received_ns(&self) -> Option<u64> {
+        self.received_ns
     }
 
     /// The event's whole JSON payload, parsed now (in Rust).

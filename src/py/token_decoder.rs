@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -81,6 +82,14 @@ impl TextChunks {
 }
 
 impl ChunkDecoder for TokenChunks {
+    fn stamps_arrivals(&self) -> bool {
+        true
+    }
+
+    fn set_arrival(&mut self, py: Python<'_>, at: Instant) {
+        self.strings.received_ns = super::clock::perf_counter_ns(py, at);
+    }
+
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
         let Self {
             decoder,
@@ -186,6 +195,8 @@ fn check_done(decoder: &TokenDecoder, partial: &Partial) -> PyResult<()> {
 /// Reused Python strings for the fields of consecutive tokens.
 #[derive(Default)]
 struct TokenStrings {
+    /// When the bytes being decoded arrived, on `time.perf_counter_ns()`'s clock.
+    received_ns: Option<u64>,
     event: StrCache,
     finish_reason: StrCache,
     call_id: StrCache,
@@ -268,6 +279,7 @@ impl TokenStrings {
                     .map(|r| PyString::new(py, r).unbind()),
                 event,
                 payload,
+                received_ns: self.received_ns,
             },
         )
     }

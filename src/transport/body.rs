@@ -1,16 +1,17 @@
-//! A response body as a pull source. On first use a task on the shared runtime starts
-//! reading the socket and hands over every chunk as soon as it arrives; the consumer
-//! takes all that has arrived, coalesced, either blocking ([`Body::next_chunk`]), polled
-//! ([`Body::poll_next`]) or tried with a wake callback ([`Body::try_next`],
-//! [`Body::set_wake`]). The read timeout applies between chunks. Dropping the body aborts
-//! the task, which closes the connection at once. Bytes stay content-encoded; readers that
-//! decode them in Rust undo the encoding with `encoding.rs`.
+//! A response body as a pull source. As soon as the response head is in, a task on the
+//! shared runtime starts reading the socket and hands over every chunk as it arrives,
+//! with the moment it did; the consumer takes all that has arrived, coalesced, either
+//! blocking ([`Body::next_chunk`]), polled ([`Body::poll_next`]) or tried with a wake
+//! callback ([`Body::try_next`], [`Body::set_wake`]). The read timeout applies between
+//! chunks. Dropping the body aborts the task, which closes the connection at once. Bytes
+//! stay content-encoded; readers that decode them in Rust undo the encoding with
+//! `encoding.rs`.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::OwnedSemaphorePermit;
@@ -57,30 +58,56 @@ impl Source {
     }
 }
 
-/// The chunks that arrived since the consumer last took.
+/// The chunks that arrived since the consumer last took, each with when it was read
+/// from the socket.
 #[derive(Default)]
 pub(crate) struct Chunks {
-    queue: VecDeque<Bytes>,
+    queue: VecDeque<(Bytes, Instant)>,
     len: usize,
 }
 
 impl Chunks {
-    fn push(&mut self, chunk: Bytes) {
+    fn push(&mut self, chunk: Bytes, at: Instant) {
         self.len += chunk.len();
-        self.queue.push_back(chunk);
+        self.queue.push_back((chunk, at));
     }
 
     /// All of them as one `Bytes` (no copy when there is one).
-    fn coalesce(mut self) -> Bytes {
+    fn coalesce(self) -> Bytes {
+        self.received().bytes
+    }
+
+    /// All of them as one `Bytes`, with where each ends and when it arrived.
+    fn received(mut self) -> Received {
         if self.queue.len() == 1 {
-            return self.queue.pop_front().unwrap_or_default();
+            let (bytes, at) = self
+                .queue
+                .pop_front()
+                .unwrap_or((Bytes::new(), Instant::now()));
+            let parts = vec![(bytes.len(), at)];
+            return Received { bytes, parts };
         }
         let mut out = BytesMut::with_capacity(self.len);
-        for chunk in self.queue {
+        let mut parts = Vec::with_capacity(self.queue.len());
+        for (chunk, at) in self.queue {
             out.extend_from_slice(&chunk);
+            parts.push((out.len(), at));
         }
-        out.freeze()
+        Received {
+            bytes: out.freeze(),
+            parts,
+        }
     }
+}
+
+/// Bytes taken from a body, and when their parts were read from the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Every byte that had arrived, as one buffer.
+    pub bytes: Bytes,
+    /// Each part that makes it up, in order: its end offset in `bytes` and the moment
+    /// the reading task received it.
+    pub parts: Vec<(usize, Instant)>,
 }
 
 impl Batch for Chunks {
@@ -116,6 +143,12 @@ fn coalesced(
     taken.map(|chunks| chunks.map(Chunks::coalesce))
 }
 
+fn received(
+    taken: Result<Option<Chunks>, TransportError>,
+) -> Result<Option<Received>, TransportError> {
+    taken.map(|chunks| chunks.map(Chunks::received))
+}
+
 impl Body {
     pub(crate) fn new(
         response: reqwest::Response,
@@ -123,7 +156,7 @@ impl Body {
         permit: Option<OwnedSemaphorePermit>,
         url: String,
     ) -> Self {
-        Self {
+        let mut body = Self {
             channel: ByteChannel::new(),
             source: Some(Box::new(Source {
                 response,
@@ -132,7 +165,12 @@ impl Body {
                 url,
             })),
             task: None,
-        }
+        };
+        // Read from the moment the head is in, not when the consumer first asks: each
+        // chunk is taken off the socket (and stamped) on arrival, however busy the
+        // consumer's thread is; at most MAX_BUFFERED_BYTES wait for it.
+        body.channel();
+        body
     }
 
     /// The reading task's channel, starting the task on first use.
@@ -167,21 +205,21 @@ impl Body {
     pub fn next_chunk_for(
         &mut self,
         limit: Duration,
-    ) -> Option<Result<Option<Bytes>, TransportError>> {
+    ) -> Option<Result<Option<Received>, TransportError>> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Some(Err(TransportError::new(
                 TransportErrorKind::Runtime,
                 "Body::next_chunk_for blocks; from async code use poll_next or try_next",
             )));
         }
-        self.channel().take_blocking_for(limit).map(coalesced)
+        self.channel().take_blocking_for(limit).map(received)
     }
 
     /// All bytes that have arrived, without waiting: `None` when there are none yet (the
     /// wake callback, if set, then runs once something is ready); `Some(Ok(None))` at the end.
-    pub fn try_next(&mut self) -> Option<Result<Option<Bytes>, TransportError>> {
+    pub fn try_next(&mut self) -> Option<Result<Option<Received>, TransportError>> {
         let taken: Take<Chunks, TransportError> = self.channel().try_take();
-        taken.map(coalesced)
+        taken.map(received)
     }
 
     /// Like [`Body::try_next`], registering `cx`'s waker when nothing has arrived.
@@ -226,7 +264,8 @@ fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
             match source.next().await {
                 Ok(Some(chunk)) => {
                     if !chunk.is_empty() {
-                        channel.push(|q| q.push(chunk));
+                        let at = Instant::now();
+                        channel.push(|q| q.push(chunk, at));
                     }
                 }
                 Ok(None) => {

@@ -20,7 +20,7 @@ mod test_util;
 #[cfg(test)]
 mod tests;
 
-pub use body::{Body, MAX_BUFFERED_BYTES};
+pub use body::{Body, Received, MAX_BUFFERED_BYTES};
 pub use channel::WakeFn;
 pub use client::{Client, HttpVersion, Pending, Request, Response, ResponseHead};
 pub use encoding::{ContentEncoding, Decoder as ContentDecoder, UnsupportedEncoding};

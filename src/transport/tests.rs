@@ -325,7 +325,14 @@ fn try_next_with_a_wake_callback_gets_every_byte_with_one_wake_per_empty_try() {
     let (mut got, mut empty_tries) = (Vec::new(), 0);
     loop {
         match resp.body.try_next() {
-            Some(Ok(Some(chunk))) => got.extend_from_slice(&chunk),
+            Some(Ok(Some(received))) => {
+                // Each part ends after the last, the last at the end, in arrival order.
+                let ends: Vec<usize> = received.parts.iter().map(|p| p.0).collect();
+                assert!(ends.windows(2).all(|w| w[0] < w[1]), "{ends:?}");
+                assert_eq!(ends.last(), Some(&received.bytes.len()));
+                assert!(received.parts.windows(2).all(|w| w[0].1 <= w[1].1));
+                got.extend_from_slice(&received.bytes);
+            }
             Some(Ok(None)) => break,
             Some(Err(err)) => panic!("{err}"),
             None => {

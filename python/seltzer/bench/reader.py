@@ -1,6 +1,8 @@
 """The per-request reader: sends one streaming request, takes each token's arrival time
-with ``time.perf_counter_ns()`` as the decoder hands it out, and keeps the usage the
-stream reports. Nothing else happens per token, so the clock reads are not delayed.
+and keeps the usage the stream reports. Through seltzer's transport the arrival is the
+moment the token's bytes were read off the socket, stamped in Rust (``received_ns``), so
+a busy event loop does not delay it; through another transport it is
+``time.perf_counter_ns()`` as the decoder hands the token out.
 """
 
 from __future__ import annotations
@@ -106,9 +108,9 @@ async def read_stream(
             request.method, request.url, json=request.json, headers=request.headers
         ) as response:
             async for chunk in aiter_tokens(response, dialect, text_path=text_path):
-                now = clock()
                 if chunk.text or chunk.reasoning or chunk.tool_calls:
-                    tokens.append(now)
+                    # Read off the socket in Rust; else (another transport) now.
+                    tokens.append(chunk.received_ns or clock())
                     if stamps is not None:
                         stamps.append(_sent_ns(chunk.json()))
                 if chunk.usage:
