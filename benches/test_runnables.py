@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from seltzer import llms
+from seltzer.runnables import ChatPromptTemplate, StrOutputParser
 
 TOKENS = int(os.environ.get("SELTZER_BENCH_TOKENS", "10000"))
 STREAMS = int(os.environ.get("SELTZER_BENCH_STREAMS", "1000"))
@@ -194,17 +195,32 @@ def test_langchain_front_door(benchmark: Any, mock_url: str, side: str, api: str
 
 @pytest.mark.benchmark(group="events-overhead")
 @pytest.mark.parametrize("api", ["astream", "astream_events"])
-def test_seltzer_events_overhead(benchmark: Any, mock_url: str, api: str) -> None:
+@pytest.mark.parametrize("runnable", ["chat", "chain"])
+def test_seltzer_events_overhead(benchmark: Any, mock_url: str, runnable: str, api: str) -> None:
+    """A lone chat model (its ``on_chat_model_stream`` events), and the chain prompt |
+    chat model | StrOutputParser (its ``on_parser_stream`` events; three stream events
+    per token)."""
     model = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+    target: Any = model
+    value: Any = PROMPT
+    wanted = "on_chat_model_stream"
+    if runnable != "chat":
+        prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+        target = prompt | model | StrOutputParser()
+        value = {"question": PROMPT}
+        wanted = "on_parser_stream"
     runner = asyncio.Runner()
+
+    def text(chunk: Any) -> str:
+        return chunk if isinstance(chunk, str) else str(chunk.content)
 
     async def collect() -> str:
         if api == "astream":
-            return "".join([c.content async for c in model.astream(PROMPT)])
+            return "".join([text(c) async for c in target.astream(value)])
         parts = [
-            e["data"]["chunk"].content
-            async for e in model.astream_events(PROMPT, version="v2")
-            if e["event"] == "on_chat_model_stream"
+            text(e["data"]["chunk"])
+            async for e in target.astream_events(value, version="v2")
+            if e["event"] == wanted
         ]
         return "".join(parts)
 

@@ -221,6 +221,25 @@ def test_filtered_events_match_langchain(
     assert normalize(sz) == normalize(lc)
 
 
+@pytest.mark.parametrize("which", ["chat", "chat_prompt|chat|parser"])
+def test_long_stream_events_match_langchain(pair: Any, loop: asyncio.Runner, which: str) -> None:
+    """300 tokens arriving together: handed to the consumer in batches, the model's
+    chunks summed for its end event, every event and chunk its own object."""
+    pair = pair(default_headers={"x-mock-tokens": "300"})
+
+    async def main() -> tuple[list[Any], list[Any]]:
+        lc = await collect_events(*pair.composition(which, "lc"), None, "v2")
+        sz = await collect_events(*pair.composition(which, "sz"), None, "v2")
+        return lc, sz
+
+    lc, sz = loop.run(main())
+    assert len(lc) > 300
+    assert normalize(sz) == normalize(lc)
+    stream = [e for e in sz if e["event"] == "on_chat_model_stream"]
+    assert len({id(e) for e in stream}) == len({id(e["data"]["chunk"]) for e in stream})
+    assert len({id(e["data"]["chunk"]) for e in stream}) == len(stream) > 300
+
+
 @pytest.mark.parametrize("stream_usage", [True, False])
 def test_chat_stream_chunks_match_langchain(
     pair: Any, loop: asyncio.Runner, stream_usage: bool

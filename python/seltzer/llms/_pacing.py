@@ -38,7 +38,7 @@ class StartPacer:
         self._per_turn = 1
         self._waiting: deque[asyncio.Future[None]] = deque()
         #: Waiters woken this turn that found the budget spent: first in line again.
-        self._deferred: list[asyncio.Future[None]] = []
+        self._deferred: deque[asyncio.Future[None]] = deque()
 
     async def admit(self) -> None:
         """Returns at once while this turn's budget lasts and nobody waits, else after
@@ -81,7 +81,7 @@ class StartPacer:
         waiting = self._waiting
         if self._deferred:
             waiting.extendleft(reversed(self._deferred))
-            self._deferred = []
+            self._deferred.clear()
         woken = 0
         while waiting and woken < self._per_turn:
             waiter = waiting.popleft()

@@ -5,7 +5,7 @@ callbacks (so ``astream_events`` sees ``on_chat_model_*``); ``invoke`` returns a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from seltzer.endpoints import StreamRequest
@@ -14,6 +14,7 @@ from seltzer.llms._model import BaseModel
 from seltzer.llms.tools import to_openai_tool
 from seltzer.messages.base import BaseMessage
 from seltzer.messages.convert import to_prompt_value
+from seltzer.messages.gather import ChunkGatherer
 from seltzer.messages.kinds import RUN_ID_PREFIX, AIMessage, AIMessageChunk
 from seltzer.messages.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 from seltzer.runnables.binding import RunnableBinding
@@ -138,7 +139,7 @@ class BaseChatModel(BaseModel):
         manager, start = self._start(config, messages, stop, kwargs)
         (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
         request = self._request(messages, stop, True, **kwargs)
-        gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        gathered = ChunkGatherer() if run.handlers else None
         # Decided once: a tap on this run's stream is in place before the stream starts.
         hears_tokens = _hears_tokens(run)
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
@@ -150,10 +151,11 @@ class BaseChatModel(BaseModel):
                     for message, info in converter.convert(token):
                         _finish(message, info, run_tag)
                         if gathered is not None:
-                            generation = ChatGenerationChunk(message, info)
+                            generation = None
                             if hears_tokens:
+                                generation = ChatGenerationChunk(message, info)
                                 run.on_llm_new_token(message.content, chunk=generation)
-                            gathered.append(generation)
+                            gathered.add(message, info, generation)
                         last = message
                         yield message
             if last is not None and not last.chunk_position:
@@ -184,9 +186,9 @@ class BaseChatModel(BaseModel):
         manager, start = self._start(config, messages, stop, kwargs)
         (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
         request = self._request(messages, stop, True, **kwargs)
-        gathered: list[ChatGenerationChunk] | None = [] if run.handlers else None
+        gathered = ChunkGatherer() if run.handlers else None
         # Decided once: a tap on this run's stream is in place before the stream starts.
-        hears_tokens = _hears_tokens(run)
+        hears_tokens, report = _token_route(run)
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
         last: AIMessageChunk | None = None
         try:
@@ -196,10 +198,13 @@ class BaseChatModel(BaseModel):
                     for message, info in converter.convert(token):
                         _finish(message, info, run_tag)
                         if gathered is not None:
-                            generation = ChatGenerationChunk(message, info)
+                            generation = None
                             if hears_tokens:
+                                generation = ChatGenerationChunk(message, info)
                                 await run.aon_llm_new_token(message.content, chunk=generation)
-                            gathered.append(generation)
+                            elif report is not None:
+                                report(message)
+                            gathered.add(message, info, generation)
                         last = message
                         yield message
             if last is not None and not last.chunk_position:
@@ -277,7 +282,7 @@ class BaseChatModel(BaseModel):
                 return _finish_result(self._parse_response(body), run)
             except NotImplementedError:
                 pass
-        pieces = []
+        pieces = ChunkGatherer()
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
         with self._open_stream(self._request(messages, stop, True, **kwargs)) as response:
             converter = self._converter()
@@ -286,7 +291,7 @@ class BaseChatModel(BaseModel):
                     _finish(message, info, run_tag)
                     generation = ChatGenerationChunk(message, info)
                     run.on_llm_new_token(message.content, chunk=generation)
-                    pieces.append(generation)
+                    pieces.add(message, info, generation)
         return _from_stream(pieces, run, run_tag), None
 
     async def _agenerate(
@@ -302,16 +307,21 @@ class BaseChatModel(BaseModel):
                 return _finish_result(self._parse_response(body), run)
             except NotImplementedError:
                 pass
-        pieces = []
+        pieces = ChunkGatherer()
         run_tag = f"{RUN_ID_PREFIX}-{run.run_id}"
+        hears_tokens, report = _token_route(run)
         async with self._aopen_stream(self._request(messages, stop, True, **kwargs)) as response:
             converter = self._converter()
             async for token in aiter_tokens(response, self.dialect):
                 for message, info in converter.convert(token):
                     _finish(message, info, run_tag)
-                    generation = ChatGenerationChunk(message, info)
-                    await run.aon_llm_new_token(message.content, chunk=generation)
-                    pieces.append(generation)
+                    generation = None
+                    if hears_tokens:
+                        generation = ChatGenerationChunk(message, info)
+                        await run.aon_llm_new_token(message.content, chunk=generation)
+                    elif report is not None:
+                        report(message)
+                    pieces.add(message, info, generation)
         return _from_stream(pieces, run, run_tag), None
 
 
@@ -322,6 +332,22 @@ def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) 
         message.id = run_tag
     if info:
         message.response_metadata = {**info, **message.response_metadata}
+
+
+def _token_route(run: RunManager) -> tuple[bool, Callable[[AIMessageChunk], None] | None]:
+    """How a run's streamed chunks reach its handlers, decided once per run: whether
+    through ``on_llm_new_token`` (as ``_hears_tokens`` says), else the function that
+    gives each chunk to ``astream_events``' handler directly (None: it wants none).
+    The direct way serves only a run whose one handler is that handler; it makes the
+    same event as the callback, without the per-token dispatch. (For ``astream`` and
+    ``ainvoke``, which run on the loop that handler sends to.)"""
+    handlers = run.handlers
+    if len(handlers) == 1 and type(handlers[0]) is EventStreamHandler:
+        try:
+            return False, handlers[0].chunk_reporter(run.run_id)
+        except LookupError:
+            pass  # a run it never saw start: the callback reports that, as before
+    return _hears_tokens(run), None
 
 
 def _hears_tokens(run: RunManager) -> bool:
@@ -335,32 +361,23 @@ def _hears_tokens(run: RunManager) -> bool:
     return False
 
 
-def _result(gathered: list[ChatGenerationChunk]) -> LLMResult:
-    if not gathered:
-        raise ValueError("No generation chunks were returned")
-    merged = gathered[0] if len(gathered) == 1 else gathered[0] + gathered[1:]
-    return LLMResult([[merged]])
+def _result(gathered: ChunkGatherer) -> LLMResult:
+    return LLMResult([[gathered.total_generation()]])
 
 
-def _report_end(run: RunManager, gathered: list[ChatGenerationChunk]) -> None:
+def _report_end(run: RunManager, gathered: ChunkGatherer) -> None:
     run.on_llm_end(_result(gathered))
 
 
-def _report_error(
-    run: RunManager, exc: BaseException, gathered: list[ChatGenerationChunk] | None
-) -> None:
-    generations: list[list[Any]] = []
-    if gathered:
-        generations.append([gathered[0] + gathered[1:] if len(gathered) > 1 else gathered[0]])
+def _report_error(run: RunManager, exc: BaseException, gathered: ChunkGatherer | None) -> None:
+    generations: list[list[Any]] = [[gathered.total_generation()]] if gathered else []
     run.on_llm_error(exc, response=LLMResult(generations))
 
 
 async def _areport_error(
-    run: RunManager, exc: BaseException, gathered: list[ChatGenerationChunk] | None
+    run: RunManager, exc: BaseException, gathered: ChunkGatherer | None
 ) -> None:
-    generations: list[list[Any]] = []
-    if gathered:
-        generations.append([gathered[0] + gathered[1:] if len(gathered) > 1 else gathered[0]])
+    generations: list[list[Any]] = [[gathered.total_generation()]] if gathered else []
     await run.aon_llm_error(exc, response=LLMResult(generations))
 
 
@@ -378,15 +395,14 @@ def _to_message(chunk: AIMessageChunk) -> AIMessage:
     )
 
 
-def _from_stream(
-    pieces: list[ChatGenerationChunk], run: RunManager, run_tag: str
-) -> ChatGeneration:
+def _from_stream(pieces: ChunkGatherer, run: RunManager, run_tag: str) -> ChatGeneration:
     if not pieces:
         raise ValueError("No generation chunks were returned")
     closing = AIMessageChunk("", chunk_position="last", id=run_tag)
     last = ChatGenerationChunk(closing)
     run.on_llm_new_token("", chunk=last)
-    merged = pieces[0] + [*pieces[1:], last]
+    pieces.add(closing, None, last)
+    merged = pieces.total_generation()
     assert isinstance(merged.message, AIMessageChunk)
     generation = ChatGeneration(_to_message(merged.message), merged.generation_info)
     generation.message.response_metadata = {

@@ -147,7 +147,46 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
 
 def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMessageChunk:
     """Joins chunks in one step (cheaper than adding them pairwise)."""
-    raw_calls = merge_lists(left.tool_call_chunks, *(o.tool_call_chunks for o in others))
+    return join_ai_message_chunks(
+        left,
+        contents=[o.content for o in others],
+        additional_kwargs=[o.additional_kwargs for o in others],
+        response_metadata=[o.response_metadata for o in others],
+        tool_call_chunks=[o.tool_call_chunks for o in others],
+        usages=[o.usage_metadata for o in others],
+        ids=[o.id for o in others],
+        last=any(o.chunk_position == "last" for o in others),
+    )
+
+
+def join_ai_message_chunks(
+    left: AIMessageChunk,
+    *,
+    contents: Sequence[str | list[Any]],
+    additional_kwargs: Sequence[dict[str, Any]],
+    response_metadata: Sequence[dict[str, Any]],
+    tool_call_chunks: Sequence[list[dict[str, Any]]],
+    usages: Sequence[dict[str, Any] | None],
+    ids: Sequence[str | None],
+    last: bool,
+) -> AIMessageChunk:
+    """``left`` joined with the chunks after it, given field by field, in order.
+
+    What ``add_ai_message_chunks`` computes. Empty dicts and lists change nothing, nor
+    does an id or a None usage right after an equal one, so a caller may leave those
+    out (``ChunkGatherer`` does).
+
+    Args:
+        left: The first chunk.
+        contents: Each later chunk's content.
+        additional_kwargs: Their ``additional_kwargs``.
+        response_metadata: Their ``response_metadata``.
+        tool_call_chunks: Their ``tool_call_chunks``.
+        usages: Their ``usage_metadata``.
+        ids: Their ids.
+        last: Whether any of them has ``chunk_position="last"``.
+    """
+    raw_calls = merge_lists(left.tool_call_chunks, *tool_call_chunks)
     calls = [
         tool_call_chunk(
             name=c.get("name"), args=c.get("args"), id=c.get("id"), index=c.get("index")
@@ -155,30 +194,25 @@ def add_ai_message_chunks(left: AIMessageChunk, *others: AIMessageChunk) -> AIMe
         for c in raw_calls or []
     ]
     usage: dict[str, Any] | None = None
-    if left.usage_metadata or any(o.usage_metadata is not None for o in others):
+    if left.usage_metadata or any(u is not None for u in usages):
         usage = left.usage_metadata
-        for other in others:
-            usage = add_usage(usage, other.usage_metadata)
+        for other in usages:
+            usage = add_usage(usage, other)
     return AIMessageChunk(
-        merge_content(left.content, *(o.content for o in others)),
-        additional_kwargs=merge_dicts(
-            left.additional_kwargs, *(o.additional_kwargs for o in others)
-        ),
-        response_metadata=merge_dicts(
-            left.response_metadata, *(o.response_metadata for o in others)
-        ),
+        merge_content(left.content, *contents),
+        additional_kwargs=merge_dicts(left.additional_kwargs, *additional_kwargs),
+        response_metadata=merge_dicts(left.response_metadata, *response_metadata),
         tool_call_chunks=calls,
         usage_metadata=usage,
-        id=_best_id([left, *others]),
-        chunk_position="last" if any(c.chunk_position == "last" for c in (left, *others)) else None,
+        id=_best_id([left.id, *ids]),
+        chunk_position="last" if last or left.chunk_position == "last" else None,
     )
 
 
-def _best_id(chunks: Sequence[AIMessageChunk]) -> str | None:
+def _best_id(ids: Sequence[str | None]) -> str | None:
     """The provider's id if any chunk has one, else a run id, else any id."""
     best_rank, best = -1, None
-    for chunk in chunks:
-        id_ = chunk.id
+    for id_ in ids:
         if not id_:
             continue
         if not id_.startswith(RUN_ID_PREFIX) and not id_.startswith(_AUTO_PREFIX):

@@ -3,7 +3,7 @@ lists of indexed fragments by index, usage counts by sum."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["add_usage", "merge_content", "merge_dicts", "merge_lists"]
 
@@ -98,6 +98,8 @@ def merge_content(first: str | list[Any], *contents: str | list[Any]) -> str | l
     """Concatenates message contents as LangChain does: strings join; a list absorbs
     a string into its last text element; lists merge by index."""
     merged: str | list[Any] = "" if first is None else first
+    if isinstance(merged, str) and all(isinstance(content, str) for content in contents):
+        return merged + "".join(cast("tuple[str, ...]", contents))  # the common case
     if isinstance(merged, list):
         merged = merged.copy()
     for content in contents:

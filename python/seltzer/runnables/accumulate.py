@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seltzer.messages.gather import ChunkGatherer
 from seltzer.messages.kinds import AIMessageChunk
 
 __all__ = ["ChunkAccumulator"]
@@ -14,15 +15,17 @@ class ChunkAccumulator:
     """The sum of the chunks so far; a chunk that cannot be added replaces the sum
     (and with ``stop_after_unaddable`` every later chunk does too).
 
-    Leading runs of strings or of ``AIMessageChunk``s are kept in a list and joined in
-    one step when the value is read: adding them one at a time is quadratic.
+    Leading runs of strings or of ``AIMessageChunk``s are kept (the messages in a
+    ``ChunkGatherer``) and joined in one step when the value is read: adding them one
+    at a time is quadratic.
     """
 
-    __slots__ = ("_addable", "_pending", "_stop_after_unaddable", "_value")
+    __slots__ = ("_addable", "_messages", "_pending", "_stop_after_unaddable", "_value")
 
     def __init__(self, *, stop_after_unaddable: bool) -> None:
         self._value: Any = None
         self._pending: list[Any] = []
+        self._messages: ChunkGatherer | None = None  # a leading run of AIMessageChunks
         self._addable = True
         self._stop_after_unaddable = stop_after_unaddable
 
@@ -34,18 +37,31 @@ class ChunkAccumulator:
 
     def add(self, chunk: Any) -> None:
         """Adds one chunk."""
+        messages = self._messages
+        if messages is not None and type(chunk) is AIMessageChunk:
+            messages.add(chunk)
+            return
         if (
             self._value is None
             and self._addable
+            and messages is None
             and isinstance(chunk, (str, AIMessageChunk))
             and (not self._pending or type(self._pending[0]) is type(chunk))
         ):
-            self._pending.append(chunk)
+            if type(chunk) is AIMessageChunk:
+                self._messages = messages = ChunkGatherer()
+                messages.add(chunk)
+            else:
+                self._pending.append(chunk)
             return
         self._flush()
         self._add(chunk)
 
     def _flush(self) -> None:
+        if self._messages is not None:
+            self._value = self._messages.total()
+            self._messages = None
+            return
         if not self._pending:
             return
         chunks, self._pending = self._pending, []

@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from seltzer.messages.outputs import LLMResult
-from seltzer.runnables.callbacks import StreamTap
 from seltzer.runnables.channel import Channel
 from seltzer.runnables.config import RunnableConfig, ensure_config, uuid7
 from seltzer.runnables.event_filter import EventFilter
+from seltzer.runnables.event_taps import StreamEventTap
 
 __all__ = ["EventStreamHandler", "astream_events_v2", "with_handler"]
 
-_SENTINEL: Any = object()
+_SENTINEL: Any = object()  # no inputs given
 
 
 def assign_name(name: str | None, serialized: dict[str, Any] | None) -> str:
@@ -45,8 +45,9 @@ def with_handler(config: RunnableConfig, handler: Any) -> None:
         config["callbacks"] = callbacks
 
 
-class EventStreamHandler(StreamTap):
-    """Builds the v2 event dicts from callbacks and sends the kept ones to a channel."""
+class EventStreamHandler(StreamEventTap):
+    """Builds the v2 event dicts from callbacks and output streams (see
+    ``StreamEventTap``) and sends the kept ones to a channel."""
 
     def __init__(self, event_filter: EventFilter, channel: Channel) -> None:
         self.filter = event_filter
@@ -56,15 +57,8 @@ class EventStreamHandler(StreamTap):
         self.is_tapped: dict[uuid.UUID, Any] = {}
         self._keep_all = event_filter.everything
 
-    def _parent_ids(self, run_id: uuid.UUID) -> list[str]:
-        parents = []
-        while (parent := self.parent_map.get(run_id)) is not None:
-            parents.append(str(parent))
-            run_id = parent
-        return parents[::-1]
-
-    def _send(self, event: dict[str, Any], run_type: str) -> None:
-        if self._keep_all or self.filter.keeps(event["name"], run_type, event["tags"]):
+    def _send(self, event: dict[str, Any], info: dict[str, Any]) -> None:
+        if info["kept"]:
             self.channel.send(event)
 
     def _start(
@@ -85,6 +79,8 @@ class EventStreamHandler(StreamTap):
             "name": name,
             "run_type": run_type,
             "parent_run_id": parent_run_id,
+            # The filter looks at the run's name, type and tags only: asked once.
+            "kept": self._keep_all or self.filter.keeps(name, run_type, tags or []),
         }
         if inputs is not _SENTINEL:
             info["inputs"] = inputs
@@ -100,7 +96,7 @@ class EventStreamHandler(StreamTap):
                 "metadata": metadata or {},
                 "parent_ids": self._parent_ids(run_id),
             },
-            run_type,
+            info,
         )
 
     def _event(
@@ -115,51 +111,6 @@ class EventStreamHandler(StreamTap):
             "metadata": info["metadata"],
             "parent_ids": self._parent_ids(run_id),
         }
-
-    # -- output streams --------------------------------------------------------------
-
-    async def tap_output_aiter(
-        self, run_id: uuid.UUID, output: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        """Passes ``output`` through; the first tap of a run emits its stream events."""
-        mine = object()  # only the first tap of a run finds its own marker
-        tap = self.is_tapped.setdefault(run_id, mine)
-        first = await anext(output, mine)
-        if first is mine:
-            return
-        info = self.run_map.get(run_id)
-        if info is None or tap is not mine:
-            yield first
-            async for chunk in output:
-                yield chunk
-            return
-        event = self._event(run_id, info, f"on_{info['run_type']}_stream", {})
-        run_type = info["run_type"]
-        self._send({**event, "data": {"chunk": first}}, run_type)
-        yield first
-        async for chunk in output:
-            self._send({**event, "data": {"chunk": chunk}}, run_type)
-            yield chunk
-
-    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
-        """The sync twin of ``tap_output_aiter``."""
-        mine = object()
-        tap = self.is_tapped.setdefault(run_id, mine)
-        first = next(output, mine)
-        if first is mine:
-            return
-        info = self.run_map.get(run_id)
-        if info is None or tap is not mine:
-            yield first
-            yield from output
-            return
-        event = self._event(run_id, info, f"on_{info['run_type']}_stream", {})
-        run_type = info["run_type"]
-        self._send({**event, "data": {"chunk": first}}, run_type)
-        yield first
-        for chunk in output:
-            self._send({**event, "data": {"chunk": chunk}}, run_type)
-            yield chunk
 
     # -- callbacks -------------------------------------------------------------------
 
@@ -236,7 +187,7 @@ class EventStreamHandler(StreamTap):
                 value = GenerationChunk(token if isinstance(token, str) else "")
             else:
                 value = chunk
-        self._send(self._event(run_id, info, event, {"chunk": value}), info["run_type"])
+        self._send(self._event(run_id, info, event, {"chunk": value}), info)
 
     def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
         """A model run ends: the message (chat) or the generations (text)."""
@@ -261,7 +212,7 @@ class EventStreamHandler(StreamTap):
             }
             event = "on_llm_end"
         data = {"output": output, "input": info.get("inputs")}
-        self._send(self._event(run_id, info, event, data), info["run_type"])
+        self._send(self._event(run_id, info, event, data), info)
 
     def on_chain_start(
         self,
@@ -295,7 +246,7 @@ class EventStreamHandler(StreamTap):
         """A chain, prompt or parser run ends."""
         info = self.run_map.pop(run_id)
         data = {"output": outputs, "input": inputs or info.get("inputs") or {}}
-        self._send(self._event(run_id, info, f"on_{info['run_type']}_end", data), info["run_type"])
+        self._send(self._event(run_id, info, f"on_{info['run_type']}_end", data), info)
 
 
 async def astream_events_v2(
@@ -318,8 +269,7 @@ async def astream_events_v2(
         try:
             stream = runnable.astream(value, config, **kwargs)
             try:
-                async for _ in handler.tap_output_aiter(run_id, stream):
-                    pass
+                await handler.drain(run_id, stream)
             finally:
                 await stream.aclose()
         finally:
@@ -327,20 +277,24 @@ async def astream_events_v2(
 
     task = asyncio.create_task(consume())
     first_run_id = None
+    events = channel.items
     try:
-        async for event in channel:
-            if first_run_id is None:
-                # The root's input is only known whole here (streaming steps start
-                # before it is); LangChain puts it in the first event, not the last.
-                event["data"]["input"] = value
-                first_run_id = event["run_id"]
-            elif (
-                event["run_id"] == first_run_id
-                and event["event"].endswith("_end")
-                and "input" in event["data"]
-            ):
-                del event["data"]["input"]
-            yield event
+        # One wake-up for every event that arrived meanwhile.
+        while await channel.more():
+            while events:
+                event = events.popleft()
+                if first_run_id is None:
+                    # The root's input is only known whole here (streaming steps start
+                    # before it is); LangChain puts it in the first event, not the last.
+                    event["data"]["input"] = value
+                    first_run_id = event["run_id"]
+                elif (
+                    "input" in event["data"]
+                    and event["run_id"] == first_run_id
+                    and event["event"].endswith("_end")
+                ):
+                    del event["data"]["input"]
+                yield event
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
