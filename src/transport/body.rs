@@ -9,13 +9,16 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::AbortHandle;
+use tokio::time::Sleep;
 
 use super::channel::{Batch, Channel, Take, WakeFn};
 use super::error::{TransportError, TransportErrorKind};
@@ -32,29 +35,85 @@ const IDLE_YIELDS: usize = 4;
 pub(crate) struct Source {
     response: reqwest::Response,
     read_timeout: Option<Duration>,
+    /// Fires at the read deadline. Re-armed only when it fires before the deadline has
+    /// really passed (a chunk came meanwhile), so that a chunk costs no timer operation.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// When the last chunk arrived, or when waiting for the next one began.
+    last_read: Instant,
     /// The connection slot, given back when the body is done or dropped.
     _permit: Option<OwnedSemaphorePermit>,
     /// The URL for messages, without query string.
     pub url: String,
 }
 
+/// One chunk from the socket and the moment it was taken.
+type Arrival = (Bytes, Instant);
+
 impl Source {
-    /// The next chunk from the socket, within the read timeout.
-    pub async fn next(&mut self) -> Result<Option<Bytes>, TransportError> {
-        let read = self.response.chunk();
-        let result = match self.read_timeout {
-            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
-                TransportError::new(
+    /// The next chunk from the socket, within the read timeout of the last one.
+    pub async fn next(&mut self) -> Result<Option<Arrival>, TransportError> {
+        let Some(limit) = self.read_timeout else {
+            let read = self.response.chunk().await;
+            return self.arrived(read);
+        };
+        let first_due = self.last_read + limit;
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(first_due.into())));
+        let mut read = std::pin::pin!(self.response.chunk());
+        loop {
+            let read_or_fired = std::future::poll_fn(|cx| {
+                if let Poll::Ready(read) = read.as_mut().poll(cx) {
+                    return Poll::Ready(Some(read));
+                }
+                deadline.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            if let Some(read) = read_or_fired {
+                let at = Instant::now();
+                self.last_read = at;
+                return read
+                    .map(|chunk| chunk.map(|c| (c, at)))
+                    .map_err(|err| TransportError::from_body(&err, &self.url));
+            }
+            let due = self.last_read + limit;
+            if Instant::now() >= due {
+                return Err(TransportError::new(
                     TransportErrorKind::ReadTimeout,
                     format!(
                         "no bytes within {limit:?} reading the response body of {}",
                         self.url
                     ),
-                )
-            })?,
-            None => read.await,
-        };
-        result.map_err(|err| TransportError::from_body(&err, &self.url))
+                ));
+            }
+            deadline.as_mut().reset(due.into());
+        }
+    }
+
+    /// A chunk that can be had without waiting (hyper holds it, or the socket does):
+    /// `None` when the next one would need a wait.
+    pub fn ready(&mut self) -> Option<Result<Option<Arrival>, TransportError>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let polled = std::pin::pin!(self.response.chunk()).poll(&mut cx);
+        match polled {
+            Poll::Ready(read) => Some(self.arrived(read)),
+            Poll::Pending => None,
+        }
+    }
+
+    /// The read timeout counts from now (after waiting for the consumer to make room).
+    pub fn restart_clock(&mut self) {
+        self.last_read = Instant::now();
+    }
+
+    fn arrived(
+        &mut self,
+        read: reqwest::Result<Option<Bytes>>,
+    ) -> Result<Option<Arrival>, TransportError> {
+        let at = Instant::now();
+        self.last_read = at;
+        read.map(|chunk| chunk.map(|c| (c, at)))
+            .map_err(|err| TransportError::from_body(&err, &self.url))
     }
 }
 
@@ -70,6 +129,11 @@ impl Chunks {
     fn push(&mut self, chunk: Bytes, at: Instant) {
         self.len += chunk.len();
         self.queue.push_back((chunk, at));
+    }
+
+    fn append(&mut self, mut other: Chunks) {
+        self.len += other.len;
+        self.queue.append(&mut other.queue);
     }
 
     /// All of them as one `Bytes` (no copy when there is one).
@@ -161,6 +225,8 @@ impl Body {
             source: Some(Box::new(Source {
                 response,
                 read_timeout,
+                deadline: None,
+                last_read: Instant::now(),
                 _permit: permit,
                 url,
             })),
@@ -260,15 +326,17 @@ fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
     };
     let task = handle.spawn(async move {
         loop {
-            channel.wait_space().await;
-            match source.next().await {
-                Ok(Some(chunk)) => {
-                    if !chunk.is_empty() {
-                        let at = Instant::now();
-                        channel.push(|q| q.push(chunk, at));
-                    }
-                }
-                Ok(None) => {
+            if channel.wait_space().await {
+                source.restart_clock();
+            }
+            let first = source.next().await;
+            let (batch, end) = with_ready(&mut source, first);
+            if !batch.queue.is_empty() {
+                channel.push(|q| q.append(batch));
+            }
+            match end {
+                None => {}
+                Some(Ok(())) => {
                     // Let hyper's idle task put the connection back in the pool before the
                     // consumer, told of the end, sends its next request (keep-alive).
                     drop(source);
@@ -278,7 +346,7 @@ fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
                     channel.finish(Ok(()));
                     break;
                 }
-                Err(err) => {
+                Some(Err(err)) => {
                     channel.finish(Err(err));
                     break;
                 }
@@ -286,6 +354,38 @@ fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
         }
     });
     Some(task.abort_handle())
+}
+
+/// Bytes gathered at once before the consumer hears of them.
+const GATHER_BYTES: usize = 64 * 1024;
+
+/// `first` and every chunk after it that needs no wait (up to [`GATHER_BYTES`]), so
+/// that a burst reaches the consumer in one push (one wake-up) rather than one per
+/// chunk; and the end of the body, if it came: `Ok` at the end, `Err` on failure.
+fn with_ready(
+    source: &mut Source,
+    first: Result<Option<Arrival>, TransportError>,
+) -> (Chunks, Option<Result<(), TransportError>>) {
+    let mut batch = Chunks::default();
+    let mut read = first;
+    loop {
+        match read {
+            Ok(Some((chunk, at))) => {
+                if !chunk.is_empty() {
+                    batch.push(chunk, at);
+                }
+            }
+            Ok(None) => return (batch, Some(Ok(()))),
+            Err(err) => return (batch, Some(Err(err))),
+        }
+        if batch.len >= GATHER_BYTES {
+            return (batch, None);
+        }
+        match source.ready() {
+            Some(next) => read = next,
+            None => return (batch, None),
+        }
+    }
 }
 
 impl Drop for Body {

@@ -65,13 +65,15 @@ impl<Q: Batch, E> Channel<Q, E> {
 
     // ---- producer side (runtime thread) ----
 
-    /// Waits until the consumer has room for more.
-    pub async fn wait_space(&self) {
+    /// Waits until the consumer has room for more; whether it had to wait.
+    pub async fn wait_space(&self) -> bool {
+        let mut waited = false;
         loop {
             let notified = self.space.notified();
             if !self.lock().queue.is_full() {
-                return;
+                return waited;
             }
+            waited = true;
             notified.await;
         }
     }
