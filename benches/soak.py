@@ -15,12 +15,28 @@ prefix). Resident memory, open descriptors and threads are sampled every
 another through one sync client, sampled ten times. The mock runs in a process of its
 own, so that only the client is measured. Prints a JSON report; exits 1 when a check
 fails.
+
+Each sample also holds the allocator's view (glibc's ``mallinfo2``: bytes in use, and
+free bytes it keeps mapped) and Python's allocated blocks, because resident memory alone
+cannot tell a leak from allocator retention. At 512 streams the in-use heap stays flat
+while resident memory climbs in steps, then plateaus: every pause of the event loop (a
+full garbage collection, CPU contention) briefly holds more chunks per stream, the heap
+of the transport's thread grows to that high-water mark, and glibc keeps the freed,
+fragmented pages (``malloc_trim`` gives them back; under jemalloc the curve stays flat).
+So memory is judged twice, each time from a warm baseline to the phase's end: the in-use
+heap, which only a real leak moves, and resident memory measured right after
+``malloc_trim(0)`` (``trimmed``: what the process needs, without the allocator's cache).
+The warm baseline is the first sample ``--warmup`` seconds (at most a quarter of the
+phase) into phase 1, and the second sample of phase 2. Every sample as measured, the
+cold first one included, is in the report, with a ``summary`` of first, warm, last and
+peak. Without glibc's malloc, resident memory as measured is judged instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import os
 import random
@@ -55,24 +71,80 @@ STALL_MS = 2000
 @dataclass
 class Sample:
     """One look at the process: seconds since the phase began, resident MiB, open
-    descriptors, threads."""
+    descriptors, threads; the C heap's MiB in use and MiB free but kept by the allocator
+    (``None`` where glibc's ``mallinfo2`` is not the allocator); Python's allocated
+    blocks (cyclic garbage included until a collection frees it)."""
 
     t: float
     rss_mib: float
     fds: int
     threads: int
+    heap_mib: float | None = None
+    heap_free_mib: float | None = None
+    py_blocks: int = 0
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _libc_function(name: str) -> Any:
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (AttributeError, OSError):
+        return None
+
+
+_mallinfo2 = _libc_function("mallinfo2")  # glibc 2.33 and later
+if _mallinfo2 is not None:
+    _mallinfo2.restype = _Mallinfo2
+_malloc_trim = _libc_function("malloc_trim")
+
+
+def heap_mib() -> tuple[float | None, float | None]:
+    """The C heap as glibc sees it, every arena summed: MiB in use (mmapped blocks
+    included) and MiB free but still mapped. ``(None, None)`` without glibc's malloc
+    (an empty main arena means another allocator, e.g. jemalloc, was preloaded)."""
+    if _mallinfo2 is None:
+        return None, None
+    info = _mallinfo2()
+    if info.arena == 0:
+        return None, None
+    return (
+        round((info.uordblks + info.hblkhd) / 2**20, 1),
+        round(info.fordblks / 2**20, 1),
+    )
 
 
 def sample(started: float) -> Sample:
     with open("/proc/self/status") as f:
         status = f.read()
     rss_kib = int(status.split("VmRSS:")[1].split()[0])
+    in_use, free = heap_mib()
     return Sample(
         t=round(time.monotonic() - started, 2),
         rss_mib=round(rss_kib / 1024, 1),
         fds=len(os.listdir("/proc/self/fd")),
         threads=len(os.listdir("/proc/self/task")),
+        heap_mib=in_use,
+        heap_free_mib=free,
+        py_blocks=sys.getallocatedblocks(),
     )
+
+
+def trimmed_sample(started: float) -> Sample | None:
+    """A sample right after ``malloc_trim(0)`` has handed the allocator's free pages back
+    to the system (what the process needs); ``None`` without glibc's malloc."""
+    if _malloc_trim is None or heap_mib()[0] is None:
+        return None
+    _malloc_trim(0)
+    return sample(started)
 
 
 @dataclass
@@ -89,11 +161,22 @@ class Report:
     sequential: int = 0
     concurrent_samples: list[Sample] = field(default_factory=list)
     sequential_samples: list[Sample] = field(default_factory=list)
+    #: Per phase, samples taken right after ``malloc_trim(0)``: ``"warm"`` (just after the
+    #: warm baseline) and ``"last"`` (just after the last sample); none without glibc.
+    trimmed: dict[str, dict[str, Sample]] = field(default_factory=dict)
+    #: Per phase: the cold first sample, the warm baseline, the last and the peak (as measured).
+    summary: dict[str, dict[str, Sample]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def problem(self, text: str) -> None:
         if len(self.problems) < 50:
             self.problems.append(text)
+
+    def trim(self, what: str, which: str, started: float) -> None:
+        """Records a sample right after ``malloc_trim(0)`` as ``trimmed[what][which]``."""
+        after = trimmed_sample(started)
+        if after is not None:
+            self.trimmed.setdefault(what, {})[which] = after
 
 
 @contextmanager
@@ -212,6 +295,7 @@ async def concurrent_phase(
     sample_every: float,
     seed: int,
     report: Report,
+    warmup: float = 0.0,
 ) -> None:
     truth = references(root)
     rng = random.Random(seed)
@@ -229,12 +313,15 @@ async def concurrent_phase(
         async def sampler() -> None:
             while True:
                 report.concurrent_samples.append(sample(started))
+                if is_warm(report.concurrent_samples, warmup):
+                    report.trim("concurrent phase", "warm", started)
                 await asyncio.sleep(sample_every)
 
         watching = asyncio.create_task(sampler())
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         report.concurrent_samples.append(sample(started))
         watching.cancel()
+        report.trim("concurrent phase", "last", started)
 
 
 def sequential_phase(root: str, count: int, report: Report) -> None:
@@ -247,6 +334,8 @@ def sequential_phase(root: str, count: int, report: Report) -> None:
         for i in range(count):
             if i % every == 0:
                 report.sequential_samples.append(sample(started))
+                if is_warm(report.sequential_samples, 0.0):
+                    report.trim("sequential phase", "warm", started)
             with client.stream("POST", request.url, json=request.json, headers=headers) as r:
                 text = "".join(seltzer.iter_text(r, "openai-chat"))
             expected = expected or text
@@ -254,20 +343,63 @@ def sequential_phase(root: str, count: int, report: Report) -> None:
                 report.problem(f"sequential request {i}: wrong text")
             report.sequential += 1
     report.sequential_samples.append(sample(started))
+    report.trim("sequential phase", "last", started)
 
 
-def check_flat(samples: list[Sample], what: str, report: Report, rss_mib: float) -> None:
-    """Compares the last sample with the first one taken after warm-up (the second)."""
+def warm_index(samples: list[Sample], warmup: float) -> int:
+    """The warm baseline: the first sample after the first one (taken before any request)
+    that is ``warmup`` seconds into the phase, or the second sample when none is."""
+    return next((i for i, s in enumerate(samples) if i >= 1 and s.t >= warmup), 1)
+
+
+def is_warm(samples: list[Sample], warmup: float) -> bool:
+    """Whether the sample just added is the warm baseline (the phase's last one, added
+    after the loop, never is: the phase then ended before warming up)."""
+    return len(samples) >= 2 and warm_index(samples, warmup) == len(samples) - 1
+
+
+def check_flat(
+    samples: list[Sample],
+    what: str,
+    report: Report,
+    rss_mib: float,
+    heap_growth_mib: float = 8.0,
+    warmup: float = 0.0,
+) -> None:
+    """Compares the last sample with the warm baseline (see ``warm_index``): the in-use
+    heap, descriptors and threads as measured; resident memory as measured right after
+    ``malloc_trim(0)`` at both points when the report has those samples, else as measured.
+    Records the samples in ``report.summary``."""
     if len(samples) < 3:
         report.problem(f"{what}: too few samples ({len(samples)}) to judge")
         return
-    first, last = samples[1], samples[-1]
-    if last.rss_mib - first.rss_mib > rss_mib:
-        report.problem(f"{what}: resident memory grew {first.rss_mib} -> {last.rss_mib} MiB")
-    if last.fds - first.fds > 8:
-        report.problem(f"{what}: open descriptors grew {first.fds} -> {last.fds}")
-    if last.threads > first.threads:
-        report.problem(f"{what}: threads grew {first.threads} -> {last.threads}")
+    warm, last = samples[warm_index(samples[:-1], warmup)], samples[-1]
+    peak = max(samples, key=lambda s: s.rss_mib)
+    report.summary[what] = {"first": samples[0], "warm": warm, "last": last, "peak": peak}
+    measured = (
+        f"as measured: first {samples[0].rss_mib}, at {warm.t} s {warm.rss_mib}, "
+        f"last {last.rss_mib}, peak {peak.rss_mib} MiB"
+    )
+    trimmed = report.trimmed.get(what, {})
+    if "warm" in trimmed and "last" in trimmed:
+        before, after = trimmed["warm"].rss_mib, trimmed["last"].rss_mib
+        if after - before > rss_mib:
+            report.problem(
+                f"{what}: resident memory after malloc_trim grew {before} -> {after} MiB "
+                f"({measured})"
+            )
+    elif last.rss_mib - warm.rss_mib > rss_mib:
+        report.problem(f"{what}: resident memory grew ({measured})")
+    if (
+        warm.heap_mib is not None
+        and last.heap_mib is not None
+        and last.heap_mib - warm.heap_mib > heap_growth_mib
+    ):
+        report.problem(f"{what}: heap in use grew {warm.heap_mib} -> {last.heap_mib} MiB")
+    if last.fds - warm.fds > 8:
+        report.problem(f"{what}: open descriptors grew {warm.fds} -> {last.fds}")
+    if last.threads > warm.threads:
+        report.problem(f"{what}: threads grew {warm.threads} -> {last.threads}")
 
 
 def soak(
@@ -279,21 +411,36 @@ def soak(
     sample_every: float = 10.0,
     seed: int = 0,
     rss_growth_mib: float = 32.0,
+    heap_growth_mib: float = 8.0,
+    warmup: float = 60.0,
 ) -> Report:
     """Runs both phases against a mock server in a child process; returns the report
-    (``problems`` empty when every check passed)."""
+    (``problems`` empty when every check passed). Phase 1 is judged from ``warmup``
+    seconds in, or from a quarter of the phase if that is shorter."""
     report = Report(seconds=seconds, concurrency=concurrency)
+    warmup = min(warmup, seconds / 4)
     with mock_process() as root:
         asyncio.run(
-            concurrent_phase(root, seconds, concurrency, fault_rate, sample_every, seed, report)
+            concurrent_phase(
+                root, seconds, concurrency, fault_rate, sample_every, seed, report, warmup
+            )
         )
         sequential_phase(root, sequential, report)
     if report.completed == 0:
         report.problem("no stream completed")
     if fault_rate and report.faulted == 0:
         report.problem("no stream was faulted")
-    check_flat(report.concurrent_samples, "concurrent phase", report, rss_growth_mib)
-    check_flat(report.sequential_samples, "sequential phase", report, rss_growth_mib)
+    check_flat(
+        report.concurrent_samples,
+        "concurrent phase",
+        report,
+        rss_growth_mib,
+        heap_growth_mib,
+        warmup,
+    )
+    check_flat(
+        report.sequential_samples, "sequential phase", report, rss_growth_mib, heap_growth_mib
+    )
     return report
 
 
@@ -305,6 +452,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequential", type=int, default=100_000, help="requests in phase 2")
     parser.add_argument("--sample-every", type=float, default=10.0, help="seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=60.0,
+        help="seconds into phase 1 of the baseline it is judged from (at most a quarter)",
+    )
     args = parser.parse_args(argv)
     report = soak(
         args.seconds,
@@ -313,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         sequential=args.sequential,
         sample_every=args.sample_every,
         seed=args.seed,
+        warmup=args.warmup,
     )
     print(json.dumps(asdict(report), indent=2))
     return 1 if report.problems else 0
