@@ -4,7 +4,8 @@ streaming the same 10,000-token reply from the mock server in a separate process
 Per scenario (``group``): the client's CPU time per token (``time.process_time``,
 median of 5 rounds) goes in ``extra_info["cpu_us_per_token"]``; every contender must
 produce the same text before its timing counts. The concurrency scenario runs 1,000
-``astream`` calls on one loop and records aggregate tokens/s and the worst loop lag.
+``astream`` calls on one loop and records aggregate tokens/s, the worst loop lag, the
+longest loop callback (wall and CPU) and the garbage collector's longest pause.
 
 Run: pytest benches/test_runnables.py --benchmark-group-by=group -s
 (``SELTZER_BENCH_TOKENS`` / ``SELTZER_BENCH_STREAMS`` shrink it for a smoke run.)
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import socket
 import statistics
@@ -294,31 +296,71 @@ def test_concurrent_astream(benchmark: Any, mock_url: str, client: str, itl_ms: 
         return sum(counts) / elapsed, worst[0], sum(counts)
 
     results: list[tuple[float, float, int]] = []
-    with _longest_callback() as longest:
+    # The run starts with no garbage from earlier tests pending: a full collection the
+    # collector owes them would land in this run (its pause scales with the whole heap,
+    # pytest's included, so it is reported apart, below).
+    gc.collect()
+    with _longest_callback() as longest, _gc_pauses() as pauses:
         benchmark.pedantic(lambda: results.append(asyncio.run(run())), rounds=1, iterations=1)
     rate, lag, total = results[-1]
     assert total == STREAMS * tokens
     benchmark.extra_info["tokens_per_s"] = round(rate)
     benchmark.extra_info["worst_loop_lag_ms"] = round(lag * 1000, 2)
     benchmark.extra_info["longest_callback_ms"] = round(longest[0] * 1000, 2)
+    benchmark.extra_info["longest_callback_cpu_ms"] = round(longest[1] * 1000, 2)
+    benchmark.extra_info["longest_gc_pause_ms"] = round(max(pauses.values()) * 1000, 2)
+    benchmark.extra_info["full_gc_collections"] = pauses.count
 
 
 @contextlib.contextmanager
 def _longest_callback() -> Iterator[list[float]]:
-    """The longest any single event-loop callback (one task step) ran: what blocks the
-    loop, as opposed to the loop lag, which also counts every other ready task."""
-    longest = [0.0]
+    """The longest any single event-loop callback (one task step) ran, in wall time and
+    in this thread's CPU time: what blocks the loop, as opposed to the loop lag, which
+    also counts every other ready task. A callback whose wall time is far above its CPU
+    time was preempted (another process had the core), not busy."""
+    longest = [0.0, 0.0]
     original = asyncio.events.Handle._run
 
     def timed(handle: Any) -> None:
         start = time.perf_counter()
+        cpu = time.thread_time()
         try:
             original(handle)
         finally:
             longest[0] = max(longest[0], time.perf_counter() - start)
+            longest[1] = max(longest[1], time.thread_time() - cpu)
 
     asyncio.events.Handle._run = timed  # type: ignore[method-assign]
     try:
         yield longest
     finally:
         asyncio.events.Handle._run = original  # type: ignore[method-assign]
+
+
+class _Pauses(dict[int, float]):
+    """The longest pause of each garbage-collector generation; ``count``: full
+    (generation 2) collections."""
+
+    count = 0
+
+
+@contextlib.contextmanager
+def _gc_pauses() -> Iterator[_Pauses]:
+    """The garbage collector's pauses while the block runs (wall time)."""
+    pauses = _Pauses({0: 0.0, 1: 0.0, 2: 0.0})
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        generation = info["generation"]
+        pauses[generation] = max(pauses[generation], time.perf_counter() - started[0])
+        if generation == 2:
+            pauses.count += 1
+
+    gc.callbacks.append(timed)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(timed)

@@ -1,5 +1,6 @@
 """The one place the models' HTTP clients are built: pooled ``httpx`` clients over
-the transport the models stream through."""
+the transport the models stream through (async: with the handling of each answer's
+head paced, see ``_pacing``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ from typing import Any
 
 import httpx
 
+from seltzer.llms import _pacing
 from seltzer.transport import AsyncHTTPTransport, HTTPTransport
 
-__all__ = ["DEFAULT_TIMEOUT", "async_client", "async_transport", "sync_client", "sync_transport"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "PacedAsyncTransport",
+    "async_client",
+    "async_transport",
+    "sync_client",
+    "sync_transport",
+]
 
 #: The models' default timeout: generous for the first byte of a slow model.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
@@ -23,9 +32,26 @@ def sync_transport() -> httpx.BaseTransport:
     return HTTPTransport(limits=LIMITS)
 
 
+class PacedAsyncTransport(AsyncHTTPTransport):
+    """seltzer's async transport, whose answers are handed on within the loop turn's
+    budget (``_pacing.admit_head``): for a burst of heads, what follows each one's
+    arrival (httpx's client: cookies, redirects, event hooks; then the model's first
+    read, about 100 µs in all) runs over several turns instead of one."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Sends ``request``; returns once the head is in and the turn has budget."""
+        response = await super().handle_async_request(request)
+        try:
+            await _pacing.admit_head()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
+
 def async_transport() -> httpx.AsyncBaseTransport:
-    """The transport of the models' async clients (seltzer's, as for sync)."""
-    return AsyncHTTPTransport(limits=LIMITS)
+    """The transport of the models' async clients (seltzer's, as for sync, paced)."""
+    return PacedAsyncTransport(limits=LIMITS)
 
 
 def _timeout(timeout: Any) -> httpx.Timeout:

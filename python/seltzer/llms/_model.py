@@ -189,16 +189,30 @@ class BaseModel(Runnable):
         headers = {**self.default_headers, **request.headers}
         return client.build_request(request.method, request.url, json=request.json, headers=headers)
 
+    def _stream_headers(self) -> dict[str, str]:
+        return {
+            "accept": "text/event-stream" if self.dialect != "ollama" else "application/x-ndjson"
+        }
+
+    def _send_stream(self, request: StreamRequest) -> httpx.Response:
+        """Sends ``request`` (with retries) and returns the unread, streamed response;
+        the caller closes it."""
+        client = self._sync_client()
+        built = self._build(client, _with_headers(request, self._stream_headers()))
+        return _retry.send(client, built, self.max_retries)
+
+    async def _asend_stream(self, request: StreamRequest) -> httpx.Response:
+        """The async twin of ``_send_stream``. A stream that holds only the response
+        (not the request, nor a context manager's generator) keeps fewer objects alive
+        for the garbage collector to trace while it is open."""
+        client = self._async_client()
+        built = self._build(client, _with_headers(request, self._stream_headers()))
+        return await _retry.asend(client, built, self.max_retries)
+
     @contextlib.contextmanager
     def _open_stream(self, request: StreamRequest) -> Iterator[httpx.Response]:
         """The streamed response, closed on exit (at once when the consumer stops)."""
-        client = self._sync_client()
-        headers = {
-            "accept": "text/event-stream" if self.dialect != "ollama" else "application/x-ndjson"
-        }
-        response = _retry.send(
-            client, self._build(client, _with_headers(request, headers)), self.max_retries
-        )
+        response = self._send_stream(request)
         try:
             yield response
         finally:
@@ -207,13 +221,7 @@ class BaseModel(Runnable):
     @contextlib.asynccontextmanager
     async def _aopen_stream(self, request: StreamRequest) -> AsyncIterator[httpx.Response]:
         """The async twin of ``_open_stream``."""
-        client = self._async_client()
-        headers = {
-            "accept": "text/event-stream" if self.dialect != "ollama" else "application/x-ndjson"
-        }
-        response = await _retry.asend(
-            client, self._build(client, _with_headers(request, headers)), self.max_retries
-        )
+        response = await self._asend_stream(request)
         try:
             yield response
         finally:

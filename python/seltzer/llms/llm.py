@@ -12,7 +12,7 @@ from seltzer.llms import _pacing
 from seltzer.llms._model import BaseModel
 from seltzer.messages.convert import to_prompt_value
 from seltzer.messages.outputs import Generation, GenerationChunk, LLMResult
-from seltzer.runnables.callbacks import RunManager
+from seltzer.runnables.callbacks import CallbackManager, RunManager
 from seltzer.runnables.config import RunnableConfig, ensure_config
 from seltzer.tokens import aiter_tokens, iter_tokens
 
@@ -69,6 +69,44 @@ class BaseLLM(BaseModel):
     ) -> tuple[Any, dict[str, Any]]:
         return self._run_start(config, stop, kwargs, {"stop": stop})
 
+    def _begin(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[CallbackManager, str, dict[str, Any]]:
+        """A call's callback manager, prompt and start-callback arguments."""
+        config = ensure_config(config)
+        prompt = to_prompt_value(input).to_string()
+        manager, start = self._start(config, stop, kwargs)
+        return manager, prompt, start
+
+    def _start_stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, StreamRequest]:
+        """Starts a streamed call's run; its request (all a stream keeps of its setup,
+        as in ``BaseChatModel._start_stream``)."""
+        manager, prompt, start = self._begin(input, config, stop, kwargs)
+        (run,) = manager.on_llm_start(self._serialized, [prompt], **start)
+        return run, self._request(prompt, stop, True, **kwargs)
+
+    async def _astart_stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, StreamRequest]:
+        """The async twin of ``_start_stream``."""
+        manager, prompt, start = self._begin(input, config, stop, kwargs)
+        (run,) = await manager.aon_llm_start(self._serialized, [prompt], **start)
+        return run, self._request(prompt, stop, True, **kwargs)
+
     def stream(
         self,
         input: Any,
@@ -83,21 +121,21 @@ class BaseLLM(BaseModel):
             APIStatusError, APIConnectionError, StreamError, StreamInterrupted: As the
                 HTTP exchange fails.
         """
-        config = ensure_config(config)
-        prompt = to_prompt_value(input).to_string()
-        manager, start = self._start(config, stop, kwargs)
-        (run,) = manager.on_llm_start(self._serialized, [prompt], **start)
-        request = self._request(prompt, stop, True, **kwargs)
+        run, request = self._start_stream(input, config, stop, kwargs)
         watched = bool(run.handlers)
         total: GenerationChunk | None = None
         try:
-            with self._open_stream(request) as response:
+            response = self._send_stream(request)
+            del request  # sent: the stream keeps only its response
+            try:
                 for token in iter_tokens(response, self.dialect):
                     if watched:
                         chunk = self._chunk(token)
                         run.on_llm_new_token(chunk.text, chunk=chunk)
                         total = chunk if total is None else total + chunk
                     yield token.text
+            finally:
+                response.close()
         except BaseException as exc:
             run.on_llm_error(exc, response=LLMResult([[total]] if total else []))
             raise
@@ -114,21 +152,21 @@ class BaseLLM(BaseModel):
     ) -> AsyncIterator[str]:
         """The async twin of ``stream``; cancelling it closes the response at once."""
         await _pacing.admit()
-        config = ensure_config(config)
-        prompt = to_prompt_value(input).to_string()
-        manager, start = self._start(config, stop, kwargs)
-        (run,) = await manager.aon_llm_start(self._serialized, [prompt], **start)
-        request = self._request(prompt, stop, True, **kwargs)
+        run, request = await self._astart_stream(input, config, stop, kwargs)
         watched = bool(run.handlers)
         total: GenerationChunk | None = None
         try:
-            async with self._aopen_stream(request) as response:
+            response = await self._asend_stream(request)
+            del request  # sent: the stream keeps only its response
+            try:
                 async for token in aiter_tokens(response, self.dialect):
                     if watched:
                         chunk = self._chunk(token)
                         await run.aon_llm_new_token(chunk.text, chunk=chunk)
                         total = chunk if total is None else total + chunk
                     yield token.text
+            finally:
+                await response.aclose()
         except BaseException as exc:
             await run.aon_llm_error(exc, response=LLMResult([[total]] if total else []))
             raise
@@ -144,9 +182,7 @@ class BaseLLM(BaseModel):
         **kwargs: Any,
     ) -> str:
         """The whole completion (one non-streaming request unless ``streaming=True``)."""
-        config = ensure_config(config)
-        prompt = to_prompt_value(input).to_string()
-        manager, start = self._start(config, stop, kwargs)
+        manager, prompt, start = self._begin(input, config, stop, kwargs)
         (run,) = manager.on_llm_start(self._serialized, [prompt], **start)
         try:
             if self.streaming:
@@ -175,9 +211,7 @@ class BaseLLM(BaseModel):
     ) -> str:
         """The async twin of ``invoke``."""
         await _pacing.admit()
-        config = ensure_config(config)
-        prompt = to_prompt_value(input).to_string()
-        manager, start = self._start(config, stop, kwargs)
+        manager, prompt, start = self._begin(input, config, stop, kwargs)
         (run,) = await manager.aon_llm_start(self._serialized, [prompt], **start)
         try:
             if self.streaming:
@@ -202,22 +236,28 @@ class BaseLLM(BaseModel):
         self, run: RunManager, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> LLMResult:
         total: GenerationChunk | None = None
-        with self._open_stream(self._request(prompt, stop, True, **kwargs)) as response:
+        response = self._send_stream(self._request(prompt, stop, True, **kwargs))
+        try:
             for token in iter_tokens(response, self.dialect):
                 chunk = self._chunk(token)
                 run.on_llm_new_token(chunk.text, chunk=chunk)
                 total = chunk if total is None else total + chunk
+        finally:
+            response.close()
         return _end(total)
 
     async def _astream_result(
         self, run: RunManager, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> LLMResult:
         total: GenerationChunk | None = None
-        async with self._aopen_stream(self._request(prompt, stop, True, **kwargs)) as response:
+        response = await self._asend_stream(self._request(prompt, stop, True, **kwargs))
+        try:
             async for token in aiter_tokens(response, self.dialect):
                 chunk = self._chunk(token)
                 await run.aon_llm_new_token(chunk.text, chunk=chunk)
                 total = chunk if total is None else total + chunk
+        finally:
+            await response.aclose()
         return _end(total)
 
 

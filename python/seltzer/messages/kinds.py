@@ -129,6 +129,9 @@ class AIMessageChunk(AIMessage, BaseMessageChunk):
             self.tool_call_chunks = tool_call_chunks
             self.tool_calls, self.invalid_tool_calls = tool_calls_from_chunks(tool_call_chunks)
             return
+        if not (self.tool_calls or self.invalid_tool_calls):
+            self.tool_call_chunks = []  # a streamed text chunk: the common case, made fast
+            return
         self.tool_call_chunks = [
             tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=None)
             for c in self.tool_calls

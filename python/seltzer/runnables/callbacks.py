@@ -53,11 +53,13 @@ class _Scope:
         metadata: dict[str, Any] | None = None,
         inheritable_metadata: dict[str, Any] | None = None,
     ) -> None:
-        self.handlers = handlers or []
-        self.inheritable_handlers = inheritable_handlers or []
+        # Lists given are kept, empty ones too: a run shares its manager's (an open
+        # stream then holds four lists fewer for the garbage collector to trace).
+        self.handlers = handlers if handlers is not None else []
+        self.inheritable_handlers = inheritable_handlers if inheritable_handlers is not None else []
         self.parent_run_id = parent_run_id
-        self.tags = tags or []
-        self.inheritable_tags = inheritable_tags or []
+        self.tags = tags if tags is not None else []
+        self.inheritable_tags = inheritable_tags if inheritable_tags is not None else []
         self.metadata = metadata or {}
         self.inheritable_metadata = inheritable_metadata or {}
 
