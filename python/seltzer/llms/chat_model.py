@@ -5,11 +5,22 @@ callbacks (so ``astream_events`` sees ``on_chat_model_*``); ``invoke`` returns a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, ClassVar
 
 from seltzer.endpoints import StreamRequest
 from seltzer.llms import _pacing
+from seltzer.llms._chat_run import (
+    _areport_error,
+    _finish,
+    _finish_result,
+    _from_stream,
+    _hears_tokens,
+    _report_end,
+    _report_error,
+    _result,
+    _token_route,
+)
 from seltzer.llms._model import BaseModel
 from seltzer.llms.tools import to_openai_tool
 from seltzer.messages.base import BaseMessage
@@ -364,111 +375,3 @@ class BaseChatModel(BaseModel):
         finally:
             await response.aclose()
         return _from_stream(pieces, run, run_tag), None
-
-
-def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) -> None:
-    """What LangChain does to each streamed chunk: the run's id, and the generation
-    info merged into ``response_metadata``."""
-    if message.id is None:
-        message.id = run_tag
-    if info:
-        message.response_metadata = {**info, **message.response_metadata}
-
-
-def _token_route(run: RunManager) -> tuple[bool, Callable[[AIMessageChunk], None] | None]:
-    """How a run's streamed chunks reach its handlers, decided once per run: whether
-    through ``on_llm_new_token`` (as ``_hears_tokens`` says), else the function that
-    gives each chunk to ``astream_events``' handler directly (None: it wants none).
-    The direct way serves only a run whose one handler is that handler; it makes the
-    same event as the callback, without the per-token dispatch. (For ``astream`` and
-    ``ainvoke``, which run on the loop that handler sends to.)"""
-    handlers = run.handlers
-    if len(handlers) == 1 and type(handlers[0]) is EventStreamHandler:
-        try:
-            return False, handlers[0].chunk_reporter(run.run_id)
-        except LookupError:
-            pass  # a run it never saw start: the callback reports that, as before
-    return _hears_tokens(run), None
-
-
-def _hears_tokens(run: RunManager) -> bool:
-    """Whether any handler wants each token. ``astream_events``' handler ignores the
-    tokens of a run whose output stream it taps (it reports that stream instead, and
-    registers the tap before pulling the first chunk), so when it is the only one the
-    per-token callback is skipped: same events, less work."""
-    for handler in run.handlers:
-        if not (isinstance(handler, EventStreamHandler) and handler.is_tapped.get(run.run_id)):
-            return True
-    return False
-
-
-def _result(gathered: ChunkGatherer) -> LLMResult:
-    return LLMResult([[gathered.total_generation()]])
-
-
-def _report_end(run: RunManager, gathered: ChunkGatherer) -> None:
-    run.on_llm_end(_result(gathered))
-
-
-def _report_error(run: RunManager, exc: BaseException, gathered: ChunkGatherer | None) -> None:
-    generations: list[list[Any]] = [[gathered.total_generation()]] if gathered else []
-    run.on_llm_error(exc, response=LLMResult(generations))
-
-
-async def _areport_error(
-    run: RunManager, exc: BaseException, gathered: ChunkGatherer | None
-) -> None:
-    generations: list[list[Any]] = [[gathered.total_generation()]] if gathered else []
-    await run.aon_llm_error(exc, response=LLMResult(generations))
-
-
-def _to_message(chunk: AIMessageChunk) -> AIMessage:
-    """An aggregated chunk as a whole message (LangChain's ``message_chunk_to_message``)."""
-    return AIMessage(
-        chunk.content,
-        additional_kwargs=chunk.additional_kwargs,
-        response_metadata=chunk.response_metadata,
-        name=chunk.name,
-        id=chunk.id,
-        tool_calls=chunk.tool_calls,
-        invalid_tool_calls=chunk.invalid_tool_calls,
-        usage_metadata=chunk.usage_metadata,
-    )
-
-
-def _from_stream(pieces: ChunkGatherer, run: RunManager, run_tag: str) -> ChatGeneration:
-    if not pieces:
-        raise ValueError("No generation chunks were returned")
-    closing = AIMessageChunk("", chunk_position="last", id=run_tag)
-    last = ChatGenerationChunk(closing)
-    run.on_llm_new_token("", chunk=last)
-    pieces.add(closing, None, last)
-    merged = pieces.total_generation()
-    assert isinstance(merged.message, AIMessageChunk)
-    generation = ChatGeneration(_to_message(merged.message), merged.generation_info)
-    generation.message.response_metadata = {
-        **(merged.generation_info or {}),
-        **generation.message.response_metadata,
-    }
-    return generation
-
-
-def _finish_result(
-    parsed: tuple[list[ChatGeneration], dict[str, Any] | None], run: RunManager
-) -> tuple[ChatGeneration, dict[str, Any] | None]:
-    """LangChain's finishing of a non-streamed result: ids, and generation info and
-    provider output merged into ``response_metadata``."""
-    generations, llm_output = parsed
-    for i, generation in enumerate(generations):
-        if generation.message.id is None:
-            generation.message.id = f"{RUN_ID_PREFIX}-{run.run_id}-{i}"
-        generation.message.response_metadata = {
-            **(generation.generation_info or {}),
-            **generation.message.response_metadata,
-        }
-    if len(generations) == 1 and llm_output is not None:
-        generations[0].message.response_metadata = {
-            **llm_output,
-            **generations[0].message.response_metadata,
-        }
-    return generations[0], llm_output
