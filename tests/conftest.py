@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import settings
 
+from seltzer.llms import _pacing
 from tests.server import LoopbackServer
 
 settings.register_profile("fast", max_examples=100, deadline=None)
@@ -73,3 +74,9 @@ def chunked(data: bytes, sizes: Callable[[int], int]) -> list[bytes]:
         pos += size
         i += 1
     return out
+
+
+@pytest.fixture
+def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stream pacing's turn budget spent by each turn's first admission: one per turn."""
+    monkeypatch.setattr(_pacing, "TURN_BUDGET", 0.0)

@@ -11,27 +11,7 @@ import pytest
 import seltzer.mock
 from seltzer import llms
 from seltzer.llms import _pacing
-
-
-@pytest.fixture
-def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every turn's budget is spent by its first start: one start per turn."""
-    monkeypatch.setattr(_pacing, "TURN_BUDGET", 0.0)
-
-
-class TurnCounter:
-    """Counts event-loop turns while armed, by re-scheduling itself each turn."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.turns = 0
-        self.armed = True
-        loop.call_soon(self.tick)
-
-    def tick(self) -> None:
-        if self.armed:
-            self.turns += 1
-            self.loop.call_soon(self.tick)
+from tests.pacing_util import TurnCounter
 
 
 async def _start_all(count: int, order: list[tuple[int, int]], counter: TurnCounter) -> None:

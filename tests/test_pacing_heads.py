@@ -15,29 +15,9 @@ import seltzer.mock
 from seltzer import llms
 from seltzer.llms import _http, _pacing
 from tests.conftest import run_async
+from tests.pacing_util import TurnCounter
 
 LOOPS = ["asyncio", "uvloop"]
-
-
-@pytest.fixture
-def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every turn's budget is spent by its first admission: one per turn."""
-    monkeypatch.setattr(_pacing, "TURN_BUDGET", 0.0)
-
-
-class TurnCounter:
-    """Counts event-loop turns while armed, by re-scheduling itself each turn."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.turns = 0
-        self.armed = True
-        loop.call_soon(self.tick)
-
-    def tick(self) -> None:
-        if self.armed:
-            self.turns += 1
-            self.loop.call_soon(self.tick)
 
 
 @pytest.mark.parametrize("mode", LOOPS)
