@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from tests.listener import Listener, read_head
 
 #: Upper bound on one proxied connection's life, so that no test can hang on the proxy.
 CONNECTION_DEADLINE_S = 10.0
@@ -25,7 +26,7 @@ class Proxied:
 
 
 @dataclass
-class Proxy:
+class Proxy(Listener):
     """The running proxy: ``url``, and ``seen`` (every request, in order).
 
     ``refuse_connect`` makes it answer every CONNECT with 403.
@@ -35,51 +36,16 @@ class Proxy:
     seen: list[Proxied] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._serve, daemon=True)
-        self._accept.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._accept.join(timeout=2)
-        self._sock.close()
-        for thread in self._threads:
-            thread.join(timeout=CONNECTION_DEADLINE_S)
-
-    def __enter__(self) -> Proxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            thread = threading.Thread(target=self._handle, args=(sock,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        self._listen("127.0.0.1", "http", CONNECTION_DEADLINE_S)
 
     def _handle(self, client: socket.socket) -> None:
         client.settimeout(CONNECTION_DEADLINE_S)
         with client:
             try:
-                head, rest = _read_head(client)
+                lines, headers, rest = read_head(client)
             except (OSError, ValueError):
                 return
-            lines = head.decode("latin-1").split("\r\n")
             method, target, version = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
             self.seen.append(Proxied(method, target, headers))
             if method == "CONNECT":
                 self._tunnel(client, target, rest)
@@ -129,17 +95,6 @@ class Proxy:
         with socket.create_connection((url.hostname, url.port or 80), timeout=2) as upstream:
             upstream.sendall(head.encode("latin-1") + b"\r\n\r\n" + rest)
             _pipe(client, upstream)
-
-
-def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        piece = sock.recv(65536)
-        if not piece:
-            raise ValueError("connection closed before the request head")
-        data += piece
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head, rest
 
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:

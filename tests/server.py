@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tests.listener import Listener, read_head
+
 #: Upper bound on any one handler's run, so that no test can hang on the server.
 HANDLER_DEADLINE_S = 10.0
 
@@ -76,7 +78,7 @@ Handler = Callable[[Conn], None]
 
 
 @dataclass
-class LoopbackServer:
+class LoopbackServer(Listener):
     """The running server: ``url``, ``route(path, handler)``, and what it saw."""
 
     host: str = "127.0.0.1"
@@ -86,14 +88,7 @@ class LoopbackServer:
     disconnected: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._sock = socket.create_server((self.host, 0))
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://{self.host}:{self.port}"
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._serve, daemon=True)
-        self._accept.start()
+        self._listen(self.host, "http", HANDLER_DEADLINE_S)
 
     def route(self, path: str) -> Callable[[Handler], Handler]:
         """Decorator: serve ``path`` with the function."""
@@ -103,23 +98,6 @@ class LoopbackServer:
             return handler
 
         return register
-
-    def close(self) -> None:
-        self._stop.set()
-        self._accept.join(timeout=2)
-        self._sock.close()
-        for thread in self._threads:
-            thread.join(timeout=HANDLER_DEADLINE_S)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            thread = threading.Thread(target=self._handle, args=(sock,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
 
     def _handle(self, sock: socket.socket) -> None:
         sock.settimeout(HANDLER_DEADLINE_S)
@@ -146,19 +124,8 @@ class LoopbackServer:
 
 
 def _read_request(sock: socket.socket) -> Request:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        piece = sock.recv(65536)
-        if not piece:
-            raise ValueError("connection closed before the request")
-        data += piece
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
+    lines, headers, body = read_head(sock)
     method, path, _ = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         body += sock.recv(65536)

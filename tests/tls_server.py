@@ -18,6 +18,7 @@ import h2.events
 import h2.exceptions
 import trustme
 
+from tests.listener import Listener
 from tests.server import _read_request
 
 #: Upper bound on one connection's life, so that no test can hang on the server.
@@ -51,7 +52,7 @@ Route = Callable[[TLSRequest], Reply]
 
 
 @dataclass
-class TLSServer:
+class TLSServer(Listener):
     """The running server: ``url``, ``routes``, and what it saw.
 
     Args:
@@ -77,14 +78,7 @@ class TLSServer:
         if self.client_ca is not None:
             self.client_ca.configure_trust(self._ctx)
             self._ctx.verify_mode = ssl.CERT_REQUIRED
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"https://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accept = threading.Thread(target=self._serve, daemon=True)
-        self._accept.start()
+        self._listen("127.0.0.1", "https", CONNECTION_DEADLINE_S)
 
     def route(self, path: str) -> Callable[[Route], Route]:
         """Decorator: serve ``path`` with the function."""
@@ -94,32 +88,6 @@ class TLSServer:
             return handler
 
         return register
-
-    def close(self) -> None:
-        self._stop.set()
-        self._accept.join(timeout=2)
-        self._sock.close()
-        for thread in self._threads:
-            thread.join(timeout=CONNECTION_DEADLINE_S)
-
-    def __enter__(self) -> TLSServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self._spawn(self._handle, sock)
-
-    def _spawn(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
 
     def _reply(self, request: TLSRequest) -> Reply:
         self.requests.append(request)

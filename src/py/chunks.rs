@@ -3,6 +3,7 @@
 //! `token_decoder`.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::time::Instant;
 
 use pyo3::prelude::*;
@@ -25,6 +26,17 @@ pub trait ChunkDecoder: Send + Sync {
         out: &mut VecDeque<Py<PyAny>>,
     ) -> PyResult<()> {
         self.feed(&PyBytes::new(py, data), out)
+    }
+    /// Decodes `chunk[range]`: a part of a read, whose items may keep a reference to the
+    /// one `bytes` object made for the whole read.
+    fn feed_part(
+        &mut self,
+        chunk: &Bound<'_, PyBytes>,
+        range: Range<usize>,
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let part = chunk.as_bytes().get(range).unwrap_or_default();
+        self.feed_slice(chunk.py(), part, out)
     }
     /// Whether items carry when their bytes arrived: a fused read then feeds each part
     /// of what it took separately, after [`ChunkDecoder::set_arrival`].

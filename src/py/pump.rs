@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::bytes::as_bytes;
 use super::chunks::ChunkDecoder;
@@ -62,37 +63,41 @@ impl Pump {
     /// decoded before it.
     pub fn chunk(&mut self, chunk: &Bound<'_, PyAny>) {
         let result = as_bytes(chunk).and_then(|bytes| self.decoder.feed(&bytes, &mut self.pending));
-        if let Err(err) = result {
-            self.finished = true;
-            self.deferred = Some(err);
-        }
+        self.settle(result);
     }
 
     /// Decodes bytes read in Rust (the fused path).
     pub fn chunk_slice(&mut self, py: Python<'_>, data: &[u8]) {
-        if let Err(err) = self.decoder.feed_slice(py, data, &mut self.pending) {
-            self.finished = true;
-            self.deferred = Some(err);
-        }
+        let result = self.decoder.feed_slice(py, data, &mut self.pending);
+        self.settle(result);
     }
 
     /// Decodes a fused read: at once, or part by part, each part stamped with its
-    /// arrival, for decoders whose items carry it.
+    /// arrival, for decoders whose items carry it (one `bytes` object for the read).
     pub fn received(&mut self, py: Python<'_>, received: &Received) {
         if !self.decoder.stamps_arrivals() {
             return self.chunk_slice(py, &received.bytes);
         }
+        let whole = PyBytes::new(py, &received.bytes);
         let mut start = 0;
         for &(end, at) in &received.parts {
-            let Some(part) = received.bytes.get(start..end) else {
-                break;
-            };
             self.decoder.set_arrival(py, at);
-            self.chunk_slice(py, part);
+            let result = self
+                .decoder
+                .feed_part(&whole, start..end, &mut self.pending);
+            self.settle(result);
             if self.finished {
                 break;
             }
             start = end;
+        }
+    }
+
+    /// A failed decode ends the stream; its error follows the items decoded before it.
+    fn settle(&mut self, result: PyResult<()>) {
+        if let Err(err) = result {
+            self.finished = true;
+            self.deferred = Some(err);
         }
     }
 

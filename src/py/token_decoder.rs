@@ -4,6 +4,7 @@
 //! names) are made once and reused.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -91,12 +92,22 @@ impl ChunkDecoder for TokenChunks {
     }
 
     fn feed(&mut self, chunk: &Bound<'_, PyBytes>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
+        self.feed_part(chunk, 0..chunk.as_bytes().len(), out)
+    }
+
+    fn feed_part(
+        &mut self,
+        chunk: &Bound<'_, PyBytes>,
+        range: Range<usize>,
+        out: &mut VecDeque<Py<PyAny>>,
+    ) -> PyResult<()> {
         let Self {
             decoder,
             strings,
             partial,
         } = self;
-        decoder.feed(chunk.as_bytes(), |token: &Token<'_>| {
+        let part = chunk.as_bytes().get(range).unwrap_or_default();
+        decoder.feed(part, |token: &Token<'_>| {
             partial.push(&token.text);
             out.push_back(strings.make(chunk, token)?.into_any());
             Ok::<(), PyErr>(())

@@ -15,12 +15,14 @@ import httpx
 from seltzer.endpoints import StreamRequest
 from seltzer.llms import _http, _retry
 from seltzer.llms._secret import SecretStr
+from seltzer.messages.kinds import AIMessageChunk
+from seltzer.messages.tool_calls import tool_call_chunk
 from seltzer.runnables.base import Runnable
 from seltzer.runnables.callbacks import CallbackManager
 from seltzer.runnables.config import RunnableConfig
 from seltzer.sse import acheck_response, check_response
 
-__all__ = ["BaseModel"]
+__all__ = ["BaseModel", "delta_chunk", "tool_call_chunks"]
 
 JSON = ("application/json",)
 
@@ -125,9 +127,30 @@ class BaseModel(Runnable):
         that are set: what a provider's request sends only when given."""
         return {name: getattr(self, key) for key, name in fields if getattr(self, key) is not None}
 
+    def _sampling(
+        self, fields: tuple[tuple[str, str], ...], stop: list[str] | None, stop_key: str
+    ) -> dict[str, Any]:
+        """``_present(fields)``, then under ``stop_key`` the call's ``stop`` (the model's
+        own ``stop`` when the call gives none) if that is non-empty."""
+        out = self._present(fields)
+        stop = stop if stop is not None else getattr(self, "stop", None)
+        if stop:
+            out[stop_key] = stop
+        return out
+
     def _auth_headers(self, api_key: SecretStr | None) -> dict[str, str]:
         """The headers that carry ``api_key`` (Bearer by default)."""
         return {"authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
+
+    def _openai_headers(
+        self, api_key: SecretStr | None, organization: str | None
+    ) -> dict[str, str]:
+        """What both OpenAI APIs (chat and completions) send: ``_auth_headers``, and
+        ``openai-organization`` when ``organization`` is set."""
+        headers = self._auth_headers(api_key)
+        if organization:
+            headers["openai-organization"] = organization
+        return headers
 
     # -- clients ---------------------------------------------------------------------
 
@@ -247,3 +270,22 @@ class BaseModel(Runnable):
 
 def _with_headers(request: StreamRequest, headers: dict[str, str]) -> StreamRequest:
     return StreamRequest(request.method, request.url, request.json, {**headers, **request.headers})
+
+
+def tool_call_chunks(token: Any) -> list[dict[str, Any]] | None:
+    """The tool-call fragments of a decoded ``token`` as LangChain's chunks, or None."""
+    calls = token.tool_calls
+    if not calls:
+        return None
+    return [tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index) for d in calls]
+
+
+def delta_chunk(token: Any, provider: dict[str, str]) -> AIMessageChunk:
+    """The message chunk of a decoded ``token``: its text, its reasoning (as
+    ``reasoning_content``), its tool-call fragments and ``provider`` as metadata."""
+    return AIMessageChunk(
+        token.text,
+        additional_kwargs={"reasoning_content": token.reasoning} if token.reasoning else None,
+        response_metadata=dict(provider),
+        tool_call_chunks=tool_call_chunks(token),
+    )

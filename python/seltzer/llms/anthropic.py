@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 from seltzer.endpoints import StreamRequest
+from seltzer.llms._model import delta_chunk
 from seltzer.llms._secret import SecretStr, secret_from
 from seltzer.llms.chat_model import BaseChatModel, ChunkConverter, Piece
 from seltzer.messages.base import BaseMessage
 from seltzer.messages.kinds import AIMessage, AIMessageChunk, SystemMessage, ToolMessage
-from seltzer.messages.tool_calls import tool_call_chunk
 
 __all__ = ["ChatAnthropic"]
 
@@ -85,11 +85,12 @@ class ChatAnthropic(BaseChatModel):
         if system:
             body["system"] = system
         body.update(
-            self._present((("temperature", "temperature"), ("top_k", "top_k"), ("top_p", "top_p")))
+            self._sampling(
+                (("temperature", "temperature"), ("top_k", "top_k"), ("top_p", "top_p")),
+                stop,
+                "stop_sequences",
+            )
         )
-        stop = stop if stop is not None else self.stop
-        if stop:
-            body["stop_sequences"] = stop
         tools = kwargs.pop("tools", None)
         if tools:
             body["tools"] = [
@@ -181,20 +182,7 @@ class _AnthropicChunks(ChunkConverter):
                 chunk_position="last" if token.finish_reason else None,
             )
             return [(chunk, None)]
-        calls = token.tool_calls
-        extra = {"reasoning_content": token.reasoning} if token.reasoning else None
-        chunk = AIMessageChunk(
-            token.text,
-            additional_kwargs=extra,
-            response_metadata=dict(_PROVIDER),
-            tool_call_chunks=[
-                tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
-                for d in calls
-            ]
-            if calls
-            else None,
-        )
-        return [(chunk, None)]
+        return [(delta_chunk(token, _PROVIDER), None)]
 
 
 def _usage(usage: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,13 @@ import os
 from typing import Any
 
 from seltzer.endpoints import DEFAULT_BASE_URLS, StreamRequest
+from seltzer.llms._model import tool_call_chunks
 from seltzer.llms._openai_format import message_dict, parse_tool_calls, usage_metadata
 from seltzer.llms._secret import SecretStr, secret_from
 from seltzer.llms.chat_model import BaseChatModel, ChunkConverter, Piece
 from seltzer.messages.base import BaseMessage
 from seltzer.messages.kinds import AIMessage, AIMessageChunk
 from seltzer.messages.outputs import ChatGeneration
-from seltzer.messages.tool_calls import tool_call_chunk
 
 __all__ = ["ChatOpenAI"]
 
@@ -152,12 +152,6 @@ class ChatOpenAI(BaseChatModel):
         out["ls_integration"] = "langchain_chat_model"
         return out
 
-    def _headers(self) -> dict[str, str]:
-        headers = self._auth_headers(self.api_key)
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        return headers
-
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
     ) -> StreamRequest:
@@ -181,7 +175,8 @@ class ChatOpenAI(BaseChatModel):
             body.pop("stream_options", None)
         body.update(body.pop("extra_body", None) or self.params["extra_body"] or {})
         body["messages"] = [message_dict(m) for m in messages]
-        return StreamRequest("POST", f"{self.base_url}/chat/completions", body, self._headers())
+        headers = self._openai_headers(self.api_key, self.organization)
+        return StreamRequest("POST", f"{self.base_url}/chat/completions", body, headers)
 
     def _converter(self) -> ChunkConverter:
         return _OpenAIChunks(bool(self.params["logprobs"]))
@@ -281,16 +276,10 @@ class _OpenAIChunks(ChunkConverter):
             choice = (payload.get("choices") or [{}])[0]
             if choice.get("logprobs"):
                 info = {**(info or {}), "logprobs": choice["logprobs"]}
-        calls = token.tool_calls
         message = AIMessageChunk(
             token.text,
             response_metadata=dict(_PROVIDER),
-            tool_call_chunks=[
-                tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
-                for d in calls
-            ]
-            if calls
-            else None,
+            tool_call_chunks=tool_call_chunks(token),
         )
         if usage is not None:
             payload = payload or token.json()

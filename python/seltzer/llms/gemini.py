@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from seltzer.endpoints import StreamRequest
+from seltzer.llms._model import delta_chunk
 from seltzer.llms._secret import SecretStr, secret_from
 from seltzer.llms.chat_model import BaseChatModel, ChunkConverter, Piece
 from seltzer.messages.base import BaseMessage
-from seltzer.messages.kinds import AIMessage, AIMessageChunk, SystemMessage, ToolMessage
-from seltzer.messages.tool_calls import tool_call_chunk
+from seltzer.messages.kinds import AIMessage, SystemMessage, ToolMessage
 
 __all__ = ["ChatGemini"]
 
@@ -76,18 +76,17 @@ class ChatGemini(BaseChatModel):
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
     ) -> StreamRequest:
-        config: dict[str, Any] = self._present(
+        config = self._sampling(
             (
                 ("temperature", "temperature"),
                 ("top_p", "topP"),
                 ("top_k", "topK"),
                 ("max_tokens", "maxOutputTokens"),
                 ("n", "candidateCount"),
-            )
+            ),
+            stop,
+            "stopSequences",
         )
-        stop = stop if stop is not None else self.stop
-        if stop:
-            config["stopSequences"] = stop
         config.update(self.model_kwargs)
         body: dict[str, Any] = {"contents": _contents(messages)}
         system = "\n\n".join(m.text for m in messages if isinstance(m, SystemMessage))
@@ -139,18 +138,7 @@ class _GeminiChunks(ChunkConverter):
     def convert(self, token: Any) -> list[Piece]:
         if token.index != 0:
             return []
-        calls = token.tool_calls
-        chunk = AIMessageChunk(
-            token.text,
-            additional_kwargs={"reasoning_content": token.reasoning} if token.reasoning else None,
-            response_metadata=dict(_PROVIDER),
-            tool_call_chunks=[
-                tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
-                for d in calls
-            ]
-            if calls
-            else None,
-        )
+        chunk = delta_chunk(token, _PROVIDER)
         info = None
         if token.finish_reason is not None:
             info = {"finish_reason": token.finish_reason}

@@ -6,16 +6,15 @@ import os
 from typing import Any
 
 from seltzer.endpoints import StreamRequest
+from seltzer.llms._model import delta_chunk
 from seltzer.llms.chat_model import BaseChatModel, ChunkConverter, Piece
 from seltzer.messages.base import BaseMessage
 from seltzer.messages.kinds import (
     AIMessage,
-    AIMessageChunk,
     HumanMessage,
     SystemMessage,
     ToolMessage,
 )
-from seltzer.messages.tool_calls import tool_call_chunk
 
 __all__ = ["ChatOllama"]
 
@@ -76,17 +75,16 @@ class ChatOllama(BaseChatModel):
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
     ) -> StreamRequest:
-        options: dict[str, Any] = self._present(
+        options = self._sampling(
             (
                 ("temperature", "temperature"),
                 ("top_k", "top_k"),
                 ("top_p", "top_p"),
                 ("max_tokens", "num_predict"),
-            )
+            ),
+            stop,
+            "stop",
         )
-        stop = stop if stop is not None else self.stop
-        if stop:
-            options["stop"] = stop
         options.update(self.model_kwargs)
         body: dict[str, Any] = {
             "model": self.model_name,
@@ -133,18 +131,7 @@ class _OllamaChunks(ChunkConverter):
         self.model = model
 
     def convert(self, token: Any) -> list[Piece]:
-        calls = token.tool_calls
-        chunk = AIMessageChunk(
-            token.text,
-            additional_kwargs={"reasoning_content": token.reasoning} if token.reasoning else None,
-            response_metadata=dict(_PROVIDER),
-            tool_call_chunks=[
-                tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
-                for d in calls
-            ]
-            if calls
-            else None,
-        )
+        chunk = delta_chunk(token, _PROVIDER)
         if token.finish_reason is not None:
             usage = token.usage or {}
             prompt, output = usage.get("prompt_eval_count", 0), usage.get("eval_count", 0)

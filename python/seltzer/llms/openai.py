@@ -118,9 +118,7 @@ class OpenAI(BaseLLM):
         body = {k: v for k, v in body.items() if v is not None}
         body["stream"] = stream
         body.update(self.extra_body or {})
-        headers = self._auth_headers(self.api_key)
-        if self.organization:
-            headers["openai-organization"] = self.organization
+        headers = self._openai_headers(self.api_key, self.organization)
         return StreamRequest("POST", f"{self.base_url}/completions", body, headers)
 
     def _chunk(self, token: Any) -> GenerationChunk:

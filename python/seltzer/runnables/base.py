@@ -284,6 +284,30 @@ class Runnable:
 
     # -- helpers for subclasses ------------------------------------------------------
 
+    def _run_identity(self, config: RunnableConfig) -> dict[str, Any]:
+        """The ``name`` and ``run_id`` keywords that start this Runnable's run. The
+        id is taken out of ``config``: it belongs to this run, not to its children."""
+        return {
+            "name": config.get("run_name") or self.get_name(),
+            "run_id": config.pop("run_id", None),
+        }
+
+    def _stream_one(
+        self, input: Any, config: RunnableConfig | None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """``transform`` on a stream of one chunk, ``input`` (for ``stream``)."""
+        return self.transform(iter([input]), config, **kwargs)
+
+    def _astream_one(
+        self, input: Any, config: RunnableConfig | None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """``atransform`` on a stream of one chunk, ``input`` (for ``astream``)."""
+
+        async def one() -> AsyncIterator[Any]:
+            yield input
+
+        return self.atransform(one(), config, **kwargs)
+
     def _call_with_config(
         self,
         func: Callable[..., Any],
@@ -299,8 +323,7 @@ class Runnable:
             None,
             input,
             run_type=run_type,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         try:
             output = func(input, **_extras(func, run, config, kwargs))
@@ -324,8 +347,7 @@ class Runnable:
             None,
             input,
             run_type=run_type,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         try:
             output = await func(input, **_extras(func, run, config, kwargs))
@@ -355,8 +377,7 @@ class Runnable:
             None,
             {"input": ""},
             run_type=run_type,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
 
@@ -400,8 +421,7 @@ class Runnable:
             None,
             {"input": ""},
             run_type=run_type,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
 

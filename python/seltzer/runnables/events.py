@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from seltzer.messages.outputs import LLMResult
 from seltzer.runnables.channel import Channel
@@ -43,6 +43,30 @@ def with_handler(config: RunnableConfig, handler: Any) -> None:
         callbacks = callbacks.copy()
         callbacks.add_handler(handler, inherit=True)
         config["callbacks"] = callbacks
+
+
+_Handler = TypeVar("_Handler")
+
+
+def open_stream(
+    make_handler: Callable[[EventFilter, Channel], _Handler],
+    event_filter: EventFilter,
+    config: RunnableConfig | None,
+) -> tuple[Channel, _Handler, RunnableConfig]:
+    """A channel on the running loop, the handler that sends to it, and a copy of
+    ``config`` with that handler added (the start of ``astream_events``)."""
+    channel = Channel(asyncio.get_running_loop())
+    handler = make_handler(event_filter, channel)
+    config = ensure_config(config)
+    with_handler(config, handler)
+    return channel, handler, config
+
+
+async def cancel(task: asyncio.Task[None]) -> None:
+    """Cancels ``task`` and waits for it to finish (the end of ``astream_events``)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class EventStreamHandler(StreamEventTap):
@@ -99,6 +123,30 @@ class EventStreamHandler(StreamEventTap):
             info,
         )
 
+    def _model_start(
+        self,
+        run_id: uuid.UUID,
+        serialized: dict[str, Any],
+        name: str | None,
+        run_type: str,
+        key: str,
+        value: Any,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        parent_run_id: uuid.UUID | None,
+    ) -> None:
+        # The event's input and the run's stored inputs are equal dicts, not one.
+        self._start(
+            run_id,
+            name=assign_name(name, serialized),
+            run_type=run_type,
+            tags=tags,
+            metadata=metadata,
+            parent_run_id=parent_run_id,
+            data={"input": {key: value}},
+            inputs={key: value},
+        )
+
     def _event(
         self, run_id: uuid.UUID, info: dict[str, Any], event: str, data: dict[str, Any]
     ) -> dict[str, Any]:
@@ -127,15 +175,16 @@ class EventStreamHandler(StreamEventTap):
         **kwargs: Any,
     ) -> None:
         """A chat model run starts."""
-        self._start(
+        self._model_start(
             run_id,
-            name=assign_name(name, serialized),
-            run_type="chat_model",
-            tags=tags,
-            metadata=metadata,
-            parent_run_id=parent_run_id,
-            data={"input": {"messages": messages}},
-            inputs={"messages": messages},
+            serialized,
+            name,
+            "chat_model",
+            "messages",
+            messages,
+            tags,
+            metadata,
+            parent_run_id,
         )
 
     def on_llm_start(
@@ -151,15 +200,8 @@ class EventStreamHandler(StreamEventTap):
         **kwargs: Any,
     ) -> None:
         """A text model run starts."""
-        self._start(
-            run_id,
-            name=assign_name(name, serialized),
-            run_type="llm",
-            tags=tags,
-            metadata=metadata,
-            parent_run_id=parent_run_id,
-            data={"input": {"prompts": prompts}},
-            inputs={"prompts": prompts},
+        self._model_start(
+            run_id, serialized, name, "llm", "prompts", prompts, tags, metadata, parent_run_id
         )
 
     def on_llm_new_token(
@@ -257,13 +299,10 @@ async def astream_events_v2(
     **kwargs: Any,
 ) -> AsyncIterator[dict[str, Any]]:
     """Runs ``runnable.astream`` in a task and yields its events as they come."""
-    channel = Channel(asyncio.get_running_loop())
-    handler = EventStreamHandler(event_filter, channel)
-    config = ensure_config(config)
+    channel, handler, config = open_stream(EventStreamHandler, event_filter, config)
     run_id = config.get("run_id")
     if run_id is None:
         run_id = config["run_id"] = uuid7()
-    with_handler(config, handler)
 
     async def consume() -> None:
         try:
@@ -296,6 +335,4 @@ async def astream_events_v2(
                     del event["data"]["input"]
                 yield event
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)

@@ -5,7 +5,6 @@ and the stream's sum as output; no event has ``parent_ids``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,9 +13,9 @@ from seltzer.messages.base import dump
 from seltzer.messages.outputs import ChatGenerationChunk, LLMResult
 from seltzer.runnables.callbacks import StreamTap
 from seltzer.runnables.channel import Channel
-from seltzer.runnables.config import RunnableConfig, ensure_config
+from seltzer.runnables.config import RunnableConfig
 from seltzer.runnables.event_filter import EventFilter
-from seltzer.runnables.events import assign_name, with_handler
+from seltzer.runnables.events import assign_name, cancel, open_stream
 
 __all__ = ["astream_events_v1"]
 
@@ -217,13 +216,10 @@ async def astream_events_v1(
     **kwargs: Any,
 ) -> AsyncIterator[dict[str, Any]]:
     """Runs ``runnable.astream`` in a task and yields v1 events as they come."""
-    channel = Channel(asyncio.get_running_loop())
-    handler = _RunLogHandler(event_filter, channel)
-    config = ensure_config(config)
+    channel, _, config = open_stream(_RunLogHandler, event_filter, config)
     root_tags = config.get("tags", [])
     root_metadata = config.get("metadata", {})
     root_name = config.get("run_name", runnable.get_name())
-    with_handler(config, handler)
     total: list[Any] = [None]
 
     async def consume() -> None:
@@ -275,6 +271,4 @@ async def astream_events_v1(
         if event is not None:
             yield event
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)

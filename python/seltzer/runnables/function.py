@@ -116,17 +116,13 @@ class RunnableLambda(Runnable):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Streams the function's yields (or its one result)."""
-        yield from self.transform(iter([input]), config, **kwargs)
+        yield from self._stream_one(input, config, **kwargs)
 
     async def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``."""
-
-        async def one() -> AsyncIterator[Any]:
-            yield input
-
-        async for chunk in self.atransform(one(), config, **kwargs):
+        async for chunk in self._astream_one(input, config, **kwargs):
             yield chunk
 
     def transform(

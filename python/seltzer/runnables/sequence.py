@@ -51,14 +51,12 @@ class RunnableSequence(Runnable):
         run = callback_manager_for(config).on_chain_start(
             None,
             input,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         value = input
         try:
-            for i, step in enumerate(self.steps):
-                config = patch_config(config, callbacks=run.get_child(f"seq:step:{i + 1}"))
-                value = step.invoke(value, config, **(kwargs if i == 0 else {}))
+            for step, step_config, step_kwargs in self._steps(run, config, kwargs):
+                value = step.invoke(value, step_config, **step_kwargs)
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
@@ -71,14 +69,12 @@ class RunnableSequence(Runnable):
         run = await callback_manager_for(config).aon_chain_start(
             None,
             input,
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
+            **self._run_identity(config),
         )
         value = input
         try:
-            for i, step in enumerate(self.steps):
-                config = patch_config(config, callbacks=run.get_child(f"seq:step:{i + 1}"))
-                value = await step.ainvoke(value, config, **(kwargs if i == 0 else {}))
+            for step, step_config, step_kwargs in self._steps(run, config, kwargs):
+                value = await step.ainvoke(value, step_config, **step_kwargs)
         except BaseException as exc:
             await run.aon_chain_error(exc)
             raise
@@ -89,17 +85,13 @@ class RunnableSequence(Runnable):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Streams the last step's output, chunks passing through streaming steps."""
-        yield from self.transform(iter([input]), config, **kwargs)
+        yield from self._stream_one(input, config, **kwargs)
 
     async def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``."""
-
-        async def one() -> AsyncIterator[Any]:
-            yield input
-
-        async for chunk in self.atransform(one(), config, **kwargs):
+        async for chunk in self._astream_one(input, config, **kwargs):
             yield chunk
 
     def transform(
@@ -129,17 +121,24 @@ class RunnableSequence(Runnable):
         self, input: Iterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
     ) -> Iterator[Any]:
         pipeline = input
-        for i, step in enumerate(self.steps):
-            config = patch_config(config, callbacks=run_manager.get_child(f"seq:step:{i + 1}"))
-            pipeline = step.transform(pipeline, config, **(kwargs if i == 0 else {}))
+        for step, step_config, step_kwargs in self._steps(run_manager, config, kwargs):
+            pipeline = step.transform(pipeline, step_config, **step_kwargs)
         yield from pipeline
 
     async def _apipeline(
         self, input: AsyncIterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Any]:
         pipeline = input
-        for i, step in enumerate(self.steps):
-            config = patch_config(config, callbacks=run_manager.get_child(f"seq:step:{i + 1}"))
-            pipeline = step.atransform(pipeline, config, **(kwargs if i == 0 else {}))
+        for step, step_config, step_kwargs in self._steps(run_manager, config, kwargs):
+            pipeline = step.atransform(pipeline, step_config, **step_kwargs)
         async for chunk in pipeline:
             yield chunk
+
+    def _steps(
+        self, run_manager: Any, config: RunnableConfig, kwargs: dict[str, Any]
+    ) -> Iterator[tuple[Runnable, RunnableConfig, dict[str, Any]]]:
+        """Each step with its config (a child of ``run_manager``, tagged
+        "seq:step:N") and its keyword arguments (``kwargs`` for the first step only)."""
+        for i, step in enumerate(self.steps):
+            config = patch_config(config, callbacks=run_manager.get_child(f"seq:step:{i + 1}"))
+            yield step, config, kwargs if i == 0 else {}
