@@ -9,7 +9,9 @@ same load with three clients at each concurrency level:
 - openai: the openai SDK's ``AsyncOpenAI`` streaming chat completions.
 
 For each it prints the median and p99 ITL and the median TTFT beside the server's own
-figures for the same requests, the error, and the client's CPU per token.
+figures for the same requests, the error, and the client's CPU per token. Each client
+opens its level's connections first, as ``seltzer bench`` does (``--no-preconnect``:
+the timed requests open them, in one burst of handshakes).
 
 Run: python benches/bench_client_accuracy.py [--concurrency 1,64,512] [--itl-ms 5]
 """
@@ -25,6 +27,7 @@ from typing import Any
 
 from seltzer.bench.client import make_client
 from seltzer.bench.config import MockPacing, parse_concurrency
+from seltzer.bench.connections import open_connections
 from seltzer.bench.loops import closed_loop
 from seltzer.bench.metrics import level_result
 from seltzer.bench.mock_process import mock_process
@@ -37,6 +40,8 @@ from seltzer.endpoints import stream_request
 Reader = Callable[[int], Awaitable[RequestRecord]]
 STAMPS = {"x-mock-timestamps": "1"}
 PROMPT = "Write me a 1 verse song about sparkling water."
+#: Whether each client opens its level's connections before the level (``--no-preconnect``).
+PRECONNECT = True
 
 
 def new_record() -> RequestRecord:
@@ -49,10 +54,11 @@ async def with_seltzer(base: str, level: int, tokens: int, count: int) -> LevelR
     request = stream_request("openai-chat", PROMPT, base_url=base, max_tokens=tokens)
     request = type(request)(request.method, request.url, request.json, {**STAMPS})
     async with make_client(max_connections=level, timeout=120) as client:
-
         async def read(_: int) -> RequestRecord:
             return await read_stream(client, request, "openai-chat", server_times=True)
 
+        if PRECONNECT:
+            await open_connections(client, base + "/models", level)
         return await measure(read, level, count)
 
 
@@ -89,7 +95,27 @@ async def with_aiohttp(base: str, level: int, tokens: int, count: int) -> LevelR
             record.end_ns = time.perf_counter_ns()
             return record
 
+        if PRECONNECT:
+            await aiohttp_connections(session, base + "/models", level)
         return await measure(read, level, count)
+
+
+async def aiohttp_connections(session: Any, url: str, count: int) -> None:
+    """``open_connections`` for an aiohttp session: ``count`` GETs held open together,
+    so that each opens a connection of its own."""
+    everyone = asyncio.Event()
+    answered = 0
+
+    async def one() -> None:
+        nonlocal answered
+        async with session.get(url) as response:
+            answered += 1
+            if answered == count:
+                everyone.set()
+            await asyncio.wait_for(everyone.wait(), 30)
+            await response.read()
+
+    await asyncio.gather(*(one() for _ in range(count)))
 
 
 async def with_openai(base: str, level: int, tokens: int, count: int) -> LevelResult:
@@ -123,6 +149,9 @@ async def with_openai(base: str, level: int, tokens: int, count: int) -> LevelRe
             record.end_ns = time.perf_counter_ns()
             return record
 
+        if PRECONNECT:
+            # The SDK's own httpx client, as its requests use it.
+            await open_connections(client._client, base + "/models", level)
         return await measure(read, level, count)
 
 
@@ -181,7 +210,12 @@ async def main() -> None:
     parser.add_argument("--tokens", type=int, default=100, help="tokens per response")
     parser.add_argument("--requests", type=int, default=2, help="requests per slot")
     parser.add_argument("--clients", default="seltzer,aiohttp,openai")
+    parser.add_argument(
+        "--no-preconnect", action="store_true", help="the timed requests open the connections"
+    )
     args = parser.parse_args()
+    global PRECONNECT
+    PRECONNECT = not args.no_preconnect
     clients = {"seltzer": with_seltzer, "aiohttp": with_aiohttp, "openai": with_openai}
     pacing = MockPacing(ttft_ms=args.ttft_ms, itl_ms=args.itl_ms)
     print(f"mock in its own process: ttft {args.ttft_ms} ms, itl {args.itl_ms} ms; ms below")

@@ -70,6 +70,7 @@ def test_table_on_stdout_progress_on_stderr_and_vllm_json(tmp_path: Path) -> Non
     client = data["client"]
     assert {"cpu_percent", "max_loop_lag_ms", "transport", "warnings"} <= set(client)
     assert client["dialect"] == "openai-chat"
+    assert client["preconnect"] is True
 
 
 def test_open_loop_from_the_command_line(tmp_path: Path) -> None:
@@ -77,13 +78,15 @@ def test_open_loop_from_the_command_line(tmp_path: Path) -> None:
     result = bench(
         "--mock", "--ttft-ms", "0", "--itl-ms", "1", "--request-rate", "100",
         "--num-prompts", "10", "--max-tokens", "3", "--dialect", "anthropic",
-        "--json", str(out), "--no-progress",
+        "--json", str(out), "--no-progress", "--no-preconnect",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "open loop, Poisson 100.0 req/s" in result.stdout
     assert result.stderr == ""
-    (run,) = json.loads(out.read_text())["runs"]
+    data = json.loads(out.read_text())
+    (run,) = data["runs"]
     assert (run["request_rate"], run["concurrency"], run["completed"]) == (100.0, None, 10)
+    assert data["client"]["preconnect"] is False
 
 
 def test_api_keys_and_credentials_are_never_shown(tmp_path: Path) -> None:

@@ -159,8 +159,9 @@ def test_an_endpoint_that_cannot_work_stops_the_run_at_once(root: str) -> None:
 def test_warmup_and_first_request_are_sent_but_not_measured() -> None:
     with seltzer.mock.serve() as server:
         result = run(server.url + "/v1", concurrency=[1, 2], num_prompts=3, warmup=2, max_tokens=4)
-        # one untimed first request, then per level 2 warm-up and 3 measured requests
-        assert server.stats()["requests"] == 1 + 2 * (2 + 3)
+        # one untimed first request, then per level a probe per slot (opening its
+        # connections), 2 warm-up and 3 measured requests
+        assert server.stats()["requests"] == 1 + (1 + 2) + 2 * (2 + 3)
     assert [r.completed for r in result.runs] == [3, 3]
     assert all(r.server is None for r in result.runs)  # no stamps unless asked
 

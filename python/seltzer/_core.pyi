@@ -418,6 +418,16 @@ class HttpClient:
         pool: float | None = None,
     ) -> PendingResponse:
         """``send`` as an awaitable for the running event loop."""
+    def open_connections(
+        self,
+        url: str,
+        count: int,
+        headers: list[tuple[str, bytes]] = ...,
+        timeout: float = 30.0,
+    ) -> int:
+        """Opens up to ``count`` pooled connections to ``url``'s server (``count`` GETs
+        at once, each held until all have answered); blocks, GIL released. Returns how
+        many were answered."""
     def close(self) -> None:
         """Closes the pool; later requests raise ``RuntimeError``."""
 

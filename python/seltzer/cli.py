@@ -145,6 +145,11 @@ def _add_bench(commands: Any) -> None:
         "--max-tokens", type=int, default=128, help="output bound per request (default 128)"
     )
     bench.add_argument("--warmup", type=int, default=0, help="requests discarded before each level")
+    bench.add_argument(
+        "--no-preconnect",
+        action="store_true",
+        help="time the opening of each level's connections too (default: opened first)",
+    )
     bench.add_argument("--slo", default=None, help="goodput bounds, e.g. ttft_ms=500,tpot_ms=50")
     bench.add_argument("--json", default=None, metavar="PATH", help="write results as JSON")
     bench.add_argument(

@@ -12,10 +12,11 @@ async twins) straight from the socket in Rust. Failures raise httpx's own except
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -231,6 +232,10 @@ class _Options:
         )
 
 
+def _probe_headers(headers: Mapping[str, str] | None) -> list[tuple[str, bytes]]:
+    return [(name, value.encode("latin-1")) for name, value in (headers or {}).items()]
+
+
 class HTTPTransport(_Options, httpx.BaseTransport):
     """A drop-in for ``httpx.HTTPTransport`` (same arguments) over reqwest; see
     ``_Options`` for what the arguments accept."""
@@ -239,6 +244,22 @@ class HTTPTransport(_Options, httpx.BaseTransport):
         """Sends ``request``; the response body streams from the socket."""
         sent = self._client.send(**_parts(request, request.read()))
         return _response(sent, _SyncBody)  # type: ignore[no-any-return]
+
+    def open_connections(
+        self,
+        url: str,
+        count: int,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> int:
+        """Opens up to ``count`` connections to ``url``'s server ahead of a burst of
+        requests, so that the burst does not pay for its handshakes: ``count`` GETs of
+        ``url`` (a cheap one, such as a model list) at once, each holding its connection
+        until all have answered, then left in the pool. Returns how many were answered,
+        whatever their status; an unreachable server answers none. Blocks for at most
+        about ``timeout`` seconds."""
+        return self._client.open_connections(url, count, _probe_headers(headers), timeout)
 
     def close(self) -> None:
         """Closes idle pooled connections (``httpx.Client.close`` calls it)."""
@@ -255,6 +276,19 @@ class AsyncHTTPTransport(_Options, httpx.AsyncBaseTransport):
         """Sends ``request``; the response body streams from the socket."""
         sent = await self._client.send_async(**_parts(request, await request.aread()))
         return _response(sent, _AsyncBody)  # type: ignore[no-any-return]
+
+    async def open_connections(
+        self,
+        url: str,
+        count: int,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> int:
+        """``HTTPTransport.open_connections``, awaited: the wait happens on a worker
+        thread, never on the event loop."""
+        probe = _probe_headers(headers)
+        return await asyncio.to_thread(self._client.open_connections, url, count, probe, timeout)
 
     async def aclose(self) -> None:
         """Closes idle pooled connections (``httpx.AsyncClient.aclose`` calls it)."""

@@ -158,6 +158,39 @@ impl PyHttpClient {
         }
     }
 
+    /// Opens up to `count` connections to `url`'s server in the pool, ahead of a burst
+    /// of requests: `count` GETs of `url` at once, each holding its connection until all
+    /// have answered. Blocks (GIL released) at most about `timeout` seconds; returns how
+    /// many were answered, whatever their status. Unreachable servers are not errors.
+    #[pyo3(signature = (url, count, headers = Vec::new(), timeout = 30.0))]
+    fn open_connections(
+        &self,
+        py: Python<'_>,
+        url: String,
+        count: usize,
+        headers: Vec<(String, Vec<u8>)>,
+        timeout: f64,
+    ) -> PyResult<usize> {
+        super::guard::guard(|| {
+            let patience = seconds(Some(timeout), "timeout")?.unwrap_or_default();
+            let request = Request {
+                method: "GET".to_owned(),
+                url,
+                headers,
+                body: Bytes::new(),
+                timeouts: Timeouts {
+                    connect: Some(patience),
+                    read: Some(patience),
+                    write: Some(patience),
+                    pool: Some(patience),
+                },
+            };
+            let client = self.client()?;
+            py.detach(move || client.open_connections_blocking(request, count, patience))
+                .map_err(|e| httpx_error(py, &e, None))
+        })
+    }
+
     /// Sends a request and blocks (GIL released) until the response head arrives.
     /// Returns `(status, http_version, headers, body)`; failures raise httpx's
     /// exceptions with `request` attached.

@@ -176,45 +176,14 @@ impl Client {
 
     /// The request on this (runtime) thread: limiter slot, attempts, head.
     async fn execute(self, request: Request) -> Result<Response, TransportError> {
-        let url = reqwest::Url::parse(&request.url).map_err(|err| {
-            TransportError::new(
-                TransportErrorKind::UnsupportedProtocol,
-                format!("invalid URL: {err}"),
-            )
-        })?;
-        let shown = redact_url(&url);
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(TransportError::new(
-                TransportErrorKind::UnsupportedProtocol,
-                format!("cannot send to {shown}: only http:// and https:// URLs with a host are supported"),
-            ));
-        }
-        let permit = self.slot(request.timeouts.pool, &shown).await?;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::LocalProtocolError,
-                format!("invalid method {:?} for {shown}", request.method),
-            )
-        })?;
-        let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len());
-        for (name, value) in &request.headers {
-            let bad = || {
-                TransportError::new(
-                    TransportErrorKind::LocalProtocolError,
-                    format!("invalid header {name:?} for {shown}"),
-                )
-            };
-            let name =
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-            let mut value = reqwest::header::HeaderValue::from_bytes(value).map_err(|_| bad())?;
-            if matches!(
-                name.as_str(),
-                "authorization" | "proxy-authorization" | "cookie"
-            ) {
-                value.set_sensitive(true);
-            }
-            headers.append(name, value);
-        }
+        let prepared = Self::prepare(&request)?;
+        let permit = self.slot(request.timeouts.pool, &prepared.shown).await?;
+        let Prepared {
+            method,
+            url,
+            headers,
+            shown,
+        } = prepared;
         let mut attempt = 0;
         loop {
             let result = self
@@ -247,7 +216,60 @@ impl Client {
         }
     }
 
-    async fn slot(
+    /// How many more connections the limit allows now (`None`: no limit).
+    pub(super) fn free_slots(&self) -> Option<usize> {
+        self.slots.as_ref().map(|slots| slots.available_permits())
+    }
+
+    /// Checks and converts `request`'s URL, method and headers for reqwest.
+    pub(super) fn prepare(request: &Request) -> Result<Prepared, TransportError> {
+        let url = reqwest::Url::parse(&request.url).map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::UnsupportedProtocol,
+                format!("invalid URL: {err}"),
+            )
+        })?;
+        let shown = redact_url(&url);
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(TransportError::new(
+                TransportErrorKind::UnsupportedProtocol,
+                format!("cannot send to {shown}: only http:// and https:// URLs with a host are supported"),
+            ));
+        }
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::LocalProtocolError,
+                format!("invalid method {:?} for {shown}", request.method),
+            )
+        })?;
+        let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len());
+        for (name, value) in &request.headers {
+            let bad = || {
+                TransportError::new(
+                    TransportErrorKind::LocalProtocolError,
+                    format!("invalid header {name:?} for {shown}"),
+                )
+            };
+            let name =
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = reqwest::header::HeaderValue::from_bytes(value).map_err(|_| bad())?;
+            if matches!(
+                name.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            ) {
+                value.set_sensitive(true);
+            }
+            headers.append(name, value);
+        }
+        Ok(Prepared {
+            method,
+            url,
+            headers,
+            shown,
+        })
+    }
+
+    pub(super) async fn slot(
         &self,
         pool: Option<Duration>,
         shown: &str,
@@ -268,7 +290,7 @@ impl Client {
         acquired.map(Some).map_err(|_| runtime::shut_down())
     }
 
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         method: &reqwest::Method,
         url: &reqwest::Url,
@@ -304,6 +326,15 @@ impl Client {
             }
         }
     }
+}
+
+/// A request's parts as reqwest takes them, and its URL as messages show it.
+pub(super) struct Prepared {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    pub headers: reqwest::header::HeaderMap,
+    /// The URL without its query string (which may carry a key).
+    pub shown: String,
 }
 
 fn head_of(response: &reqwest::Response) -> ResponseHead {

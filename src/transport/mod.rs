@@ -13,6 +13,7 @@ mod encoding;
 mod error;
 mod options;
 mod phases;
+mod preconnect;
 pub mod runtime;
 
 #[cfg(test)]

@@ -91,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         prompts=prompts,
         max_tokens=args.max_tokens,
         warmup=args.warmup,
+        preconnect=not args.no_preconnect,
         slo=parse_slo(args.slo) if args.slo else {},
         timeout=args.timeout,
         seed=args.seed,

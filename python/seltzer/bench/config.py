@@ -72,6 +72,9 @@ class BenchConfig:
         prompts: The prompts, sent in turn.
         max_tokens: The output bound sent with every prompt that has none of its own.
         warmup: Requests sent and discarded before each level.
+        preconnect: Open each level's connections before timing it (as a long-running
+            client has them), so that a burst of handshakes does not delay the first
+            tokens' reads; False times the connections' opening too.
         slo: Bounds for goodput, in milliseconds, keyed by ``SLO_METRICS``.
         timeout: Read timeout per request, seconds (also the connect timeout's bound).
         seed: Seeds the open loop's arrival times.
@@ -94,6 +97,7 @@ class BenchConfig:
     prompts: tuple[Prompt, ...] = (Prompt(DEFAULT_PROMPT),)
     max_tokens: int | None = 128
     warmup: int = 0
+    preconnect: bool = True
     slo: Mapping[str, float] = field(default_factory=dict)
     timeout: float = 60.0
     seed: int = 0

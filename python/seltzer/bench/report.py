@@ -42,6 +42,7 @@ def client_report(
         "max_tokens": config.max_tokens,
         "prompts": len(config.prompts),
         "warmup": config.warmup,
+        "preconnect": config.preconnect,
         "slo": dict(config.slo),
         "server_times": config.server_times,
         "cpu_percent": max((r.client.cpu_percent for r in runs), default=0.0),

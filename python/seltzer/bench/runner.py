@@ -20,6 +20,7 @@ import httpx
 from seltzer._core import APIConnectionError, APIStatusError
 from seltzer.bench.client import make_client, transport_name
 from seltzer.bench.config import DEFAULT_PROMPT, BenchConfig, MockPacing, Prompt, levels_of
+from seltzer.bench.connections import open_connections, probe_url
 from seltzer.bench.errors import error_group, redact
 from seltzer.bench.loops import Send, closed_loop, open_loop
 from seltzer.bench.metrics import level_result
@@ -49,6 +50,7 @@ def run(
     prompts_file: str | os.PathLike[str] | None = None,
     max_tokens: int | None = 128,
     warmup: int = 0,
+    preconnect: bool = True,
     slo: Mapping[str, float] | None = None,
     timeout: float = 60.0,
     seed: int = 0,
@@ -60,8 +62,8 @@ def run(
 ) -> BenchResult:
     """Benchmarks a streaming LLM endpoint and returns the results per concurrency level.
 
-    One untimed request goes first (as vLLM's initial test run), then each level's
-    warm-up requests, then the level.
+    One untimed request goes first (as vLLM's initial test run), then for each level:
+    its connections are opened, its warm-up requests sent, then the level timed.
 
     Example:
         result = seltzer.bench.run(mock=MockPacing(ttft_ms=20, itl_ms=5), concurrency=[1, 8])
@@ -84,6 +86,8 @@ def run(
         prompts_file: A JSONL file of prompts, instead of ``prompts``.
         max_tokens: The output bound per request (a prompt's own wins).
         warmup: Requests sent and discarded before each level.
+        preconnect: Open each level's connections before timing it (False: the first
+            requests' TTFT includes opening them, in one burst of handshakes).
         slo: Goodput bounds in ms: ``{"ttft_ms": 500, "tpot_ms": 50, "e2el_ms": ...}``.
         timeout: Seconds to wait for a connection or the next bytes of a stream.
         seed: Seeds the open loop's arrival times.
@@ -117,6 +121,7 @@ def run(
         prompts_file=prompts_file,
         max_tokens=max_tokens,
         warmup=warmup,
+        preconnect=preconnect,
         slo=slo,
         timeout=timeout,
         seed=seed,
@@ -205,6 +210,14 @@ async def _bench(
             send = _sender(client, requests, config)
             await _first_request(send, secrets)
             for level in config.concurrency:
+                if config.preconnect and level and not stop.is_set():
+                    await open_connections(
+                        client,
+                        probe_url(base_url, config.dialect),
+                        level,
+                        headers=requests[0].headers,
+                        timeout=config.timeout,
+                    )
                 if config.warmup and not stop.is_set():
                     await _warm_up(send, level, config.warmup, stop)
                 if stop.is_set():
