@@ -249,6 +249,17 @@ def test_messages_add_and_convert() -> None:
         to_messages([("wizard", "x")])
 
 
+def test_a_streamed_chunk_equals_the_constructed_one_in_every_field() -> None:
+    fast = AIMessageChunk.streamed("hi", {"model_provider": "openai"}, "run-1")
+    made = AIMessageChunk("hi", response_metadata={"model_provider": "openai"}, id="run-1")
+    assert fast == made
+    assert fast.model_dump() == made.model_dump()
+    # Every slot of the class is set, so that no field reads as missing.
+    slots = {s for cls in type(made).__mro__ for s in getattr(cls, "__slots__", ())}
+    assert {s: getattr(fast, s) for s in slots} == {s: getattr(made, s) for s in slots}
+    assert (fast + made).content == "hihi"
+
+
 def test_langchain_messages_are_taken_duck_typed() -> None:
     lc = pytest.importorskip("langchain_core.messages")
     given = [

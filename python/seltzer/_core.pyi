@@ -235,6 +235,10 @@ class TokenChunk:
     def event(self) -> str:
         """The SSE event type the token came from."""
     @property
+    def plain(self) -> bool:
+        """True when the token carries text and nothing else (no finish_reason, usage,
+        tool_calls or reasoning)."""
+    @property
     def received_ns(self) -> int | None:
         """When the bytes that completed this token's event were read from the socket,
         in ``time.perf_counter_ns()`` nanoseconds; None unless read through seltzer's

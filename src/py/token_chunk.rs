@@ -100,6 +100,16 @@ impl PyTokenChunk {
         self.reasoning.as_ref().map(|s| s.clone_ref(py))
     }
 
+    /// Whether the token carries text and nothing else (no finish reason, usage, tool
+    /// calls or reasoning): the common case, which converters take a short way.
+    #[getter]
+    fn plain(&self) -> bool {
+        self.finish_reason.is_none()
+            && self.usage.is_none()
+            && self.tool_calls.is_none()
+            && self.reasoning.is_none()
+    }
+
     /// The SSE event type the token came from.
     #[getter]
     fn event(&self, py: Python<'_>) -> Py<PyString> {

@@ -283,6 +283,8 @@ def tool_call_chunks(token: Any) -> list[dict[str, Any]] | None:
 def delta_chunk(token: Any, provider: dict[str, str]) -> AIMessageChunk:
     """The message chunk of a decoded ``token``: its text, its reasoning (as
     ``reasoning_content``), its tool-call fragments and ``provider`` as metadata."""
+    if token.plain:
+        return AIMessageChunk.streamed(token.text, dict(provider))
     return AIMessageChunk(
         token.text,
         additional_kwargs={"reasoning_content": token.reasoning} if token.reasoning else None,

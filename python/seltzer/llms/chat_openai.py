@@ -241,6 +241,9 @@ class _OpenAIChunks(ChunkConverter):
         self.logprobs = logprobs
 
     def convert(self, token: Any) -> list[Piece]:
+        if token.plain and not self.first and token.index == 0 and not self.logprobs:
+            # A text fragment and nothing else: most of a stream, the short way.
+            return [(AIMessageChunk.streamed(token.text, {**_PROVIDER}), None)]
         out: list[Piece] = []
         payload = None
         if self.first:
