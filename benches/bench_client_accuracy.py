@@ -208,7 +208,8 @@ async def main() -> None:
     parser.add_argument("--ttft-ms", type=int, default=20)
     parser.add_argument("--itl-ms", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=100, help="tokens per response")
-    parser.add_argument("--requests", type=int, default=2, help="requests per slot")
+    # As `seltzer bench` sends by default (num_prompts: 4 per concurrent slot).
+    parser.add_argument("--requests", type=int, default=4, help="requests per slot")
     parser.add_argument("--clients", default="seltzer,aiohttp,openai")
     parser.add_argument(
         "--no-preconnect", action="store_true", help="the timed requests open the connections"
