@@ -54,6 +54,7 @@ async def with_seltzer(base: str, level: int, tokens: int, count: int) -> LevelR
     request = stream_request("openai-chat", PROMPT, base_url=base, max_tokens=tokens)
     request = type(request)(request.method, request.url, request.json, {**STAMPS})
     async with make_client(max_connections=level, timeout=120) as client:
+
         async def read(_: int) -> RequestRecord:
             return await read_stream(client, request, "openai-chat", server_times=True)
 
