@@ -40,8 +40,6 @@ from seltzer.endpoints import stream_request
 Reader = Callable[[int], Awaitable[RequestRecord]]
 STAMPS = {"x-mock-timestamps": "1"}
 PROMPT = "Write me a 1 verse song about sparkling water."
-#: Whether each client opens its level's connections before the level (``--no-preconnect``).
-PRECONNECT = True
 
 
 def new_record() -> RequestRecord:
@@ -50,7 +48,9 @@ def new_record() -> RequestRecord:
     return record
 
 
-async def with_seltzer(base: str, level: int, tokens: int, count: int) -> LevelResult:
+async def with_seltzer(
+    base: str, level: int, tokens: int, count: int, preconnect: bool
+) -> LevelResult:
     request = stream_request("openai-chat", PROMPT, base_url=base, max_tokens=tokens)
     request = type(request)(request.method, request.url, request.json, {**STAMPS})
     async with make_client(max_connections=level, timeout=120) as client:
@@ -58,12 +58,14 @@ async def with_seltzer(base: str, level: int, tokens: int, count: int) -> LevelR
         async def read(_: int) -> RequestRecord:
             return await read_stream(client, request, "openai-chat", server_times=True)
 
-        if PRECONNECT:
+        if preconnect:
             await open_connections(client, base + "/models", level)
         return await measure(read, level, count)
 
 
-async def with_aiohttp(base: str, level: int, tokens: int, count: int) -> LevelResult:
+async def with_aiohttp(
+    base: str, level: int, tokens: int, count: int, preconnect: bool
+) -> LevelResult:
     import aiohttp
 
     body = stream_request("openai-chat", PROMPT, base_url=base, max_tokens=tokens).json
@@ -96,7 +98,7 @@ async def with_aiohttp(base: str, level: int, tokens: int, count: int) -> LevelR
             record.end_ns = time.perf_counter_ns()
             return record
 
-        if PRECONNECT:
+        if preconnect:
             await aiohttp_connections(session, base + "/models", level)
         return await measure(read, level, count)
 
@@ -119,7 +121,9 @@ async def aiohttp_connections(session: Any, url: str, count: int) -> None:
     await asyncio.gather(*(one() for _ in range(count)))
 
 
-async def with_openai(base: str, level: int, tokens: int, count: int) -> LevelResult:
+async def with_openai(
+    base: str, level: int, tokens: int, count: int, preconnect: bool
+) -> LevelResult:
     import openai
 
     # As people use it: the SDK's own HTTP client (up to 1,000 connections).
@@ -150,7 +154,7 @@ async def with_openai(base: str, level: int, tokens: int, count: int) -> LevelRe
             record.end_ns = time.perf_counter_ns()
             return record
 
-        if PRECONNECT:
+        if preconnect:
             # The SDK's own httpx client, as its requests use it.
             await open_connections(client._client, base + "/models", level)
         return await measure(read, level, count)
@@ -216,8 +220,6 @@ async def main() -> None:
         "--no-preconnect", action="store_true", help="the timed requests open the connections"
     )
     args = parser.parse_args()
-    global PRECONNECT
-    PRECONNECT = not args.no_preconnect
     clients = {"seltzer": with_seltzer, "aiohttp": with_aiohttp, "openai": with_openai}
     pacing = MockPacing(ttft_ms=args.ttft_ms, itl_ms=args.itl_ms)
     print(f"mock in its own process: ttft {args.ttft_ms} ms, itl {args.itl_ms} ms; ms below")
@@ -229,7 +231,11 @@ async def main() -> None:
             for name in args.clients.split(","):
                 try:
                     result = await clients[name](
-                        root + "/v1", level, args.tokens, max(16, args.requests * level)
+                        root + "/v1",
+                        level,
+                        args.tokens,
+                        max(16, args.requests * level),
+                        preconnect=not args.no_preconnect,
                     )
                 except ImportError as exc:
                     print(f"{name:8} {level:>5}  skipped: {exc}")

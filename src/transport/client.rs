@@ -176,19 +176,11 @@ impl Client {
 
     /// The request on this (runtime) thread: limiter slot, attempts, head.
     async fn execute(self, request: Request) -> Result<Response, TransportError> {
-        let prepared = Self::prepare(&request)?;
+        let prepared = request.prepare()?;
         let permit = self.slot(request.timeouts.pool, &prepared.shown).await?;
-        let Prepared {
-            method,
-            url,
-            headers,
-            shown,
-        } = prepared;
         let mut attempt = 0;
         loop {
-            let result = self
-                .attempt(&method, &url, &headers, &request, &shown)
-                .await;
+            let result = self.attempt(&prepared, &request).await;
             match result {
                 Err(err)
                     if attempt < self.retries
@@ -209,7 +201,7 @@ impl Client {
                 Err(err) => return Err(err),
                 Ok(response) => {
                     let head = head_of(&response);
-                    let body = Body::new(response, request.timeouts.read, permit, shown);
+                    let body = Body::new(response, request.timeouts.read, permit, prepared.shown);
                     return Ok(Response { head, body });
                 }
             }
@@ -219,54 +211,6 @@ impl Client {
     /// How many more connections the limit allows now (`None`: no limit).
     pub(super) fn free_slots(&self) -> Option<usize> {
         self.slots.as_ref().map(|slots| slots.available_permits())
-    }
-
-    /// Checks and converts `request`'s URL, method and headers for reqwest.
-    pub(super) fn prepare(request: &Request) -> Result<Prepared, TransportError> {
-        let url = reqwest::Url::parse(&request.url).map_err(|err| {
-            TransportError::new(
-                TransportErrorKind::UnsupportedProtocol,
-                format!("invalid URL: {err}"),
-            )
-        })?;
-        let shown = redact_url(&url);
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(TransportError::new(
-                TransportErrorKind::UnsupportedProtocol,
-                format!("cannot send to {shown}: only http:// and https:// URLs with a host are supported"),
-            ));
-        }
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::LocalProtocolError,
-                format!("invalid method {:?} for {shown}", request.method),
-            )
-        })?;
-        let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len());
-        for (name, value) in &request.headers {
-            let bad = || {
-                TransportError::new(
-                    TransportErrorKind::LocalProtocolError,
-                    format!("invalid header {name:?} for {shown}"),
-                )
-            };
-            let name =
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-            let mut value = reqwest::header::HeaderValue::from_bytes(value).map_err(|_| bad())?;
-            if matches!(
-                name.as_str(),
-                "authorization" | "proxy-authorization" | "cookie"
-            ) {
-                value.set_sensitive(true);
-            }
-            headers.append(name, value);
-        }
-        Ok(Prepared {
-            method,
-            url,
-            headers,
-            shown,
-        })
     }
 
     pub(super) async fn slot(
@@ -290,14 +234,18 @@ impl Client {
         acquired.map(Some).map_err(|_| runtime::shut_down())
     }
 
+    /// One try at sending `request` (as `prepared`): the response once its head is in.
     pub(super) async fn attempt(
         &self,
-        method: &reqwest::Method,
-        url: &reqwest::Url,
-        headers: &reqwest::header::HeaderMap,
+        prepared: &Prepared,
         request: &Request,
-        shown: &str,
     ) -> Result<reqwest::Response, TransportError> {
+        let Prepared {
+            method,
+            url,
+            headers,
+            shown,
+        } = prepared;
         let phases = Phases::new(request.timeouts, request.body.is_empty());
         let mut req = reqwest::Request::new(method.clone(), url.clone());
         *req.headers_mut() = headers.clone();
@@ -325,6 +273,56 @@ impl Client {
                 ))
             }
         }
+    }
+}
+
+impl Request {
+    /// Checks and converts the URL, method and headers for reqwest.
+    pub(super) fn prepare(&self) -> Result<Prepared, TransportError> {
+        let url = reqwest::Url::parse(&self.url).map_err(|err| {
+            TransportError::new(
+                TransportErrorKind::UnsupportedProtocol,
+                format!("invalid URL: {err}"),
+            )
+        })?;
+        let shown = redact_url(&url);
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(TransportError::new(
+                TransportErrorKind::UnsupportedProtocol,
+                format!("cannot send to {shown}: only http:// and https:// URLs with a host are supported"),
+            ));
+        }
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::LocalProtocolError,
+                format!("invalid method {:?} for {shown}", self.method),
+            )
+        })?;
+        let mut headers = reqwest::header::HeaderMap::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            let bad = || {
+                TransportError::new(
+                    TransportErrorKind::LocalProtocolError,
+                    format!("invalid header {name:?} for {shown}"),
+                )
+            };
+            let name =
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = reqwest::header::HeaderValue::from_bytes(value).map_err(|_| bad())?;
+            if matches!(
+                name.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            ) {
+                value.set_sensitive(true);
+            }
+            headers.append(name, value);
+        }
+        Ok(Prepared {
+            method,
+            url,
+            headers,
+            shown,
+        })
     }
 }
 

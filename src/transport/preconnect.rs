@@ -31,7 +31,7 @@ impl Client {
         count: usize,
         patience: Duration,
     ) -> Result<usize, TransportError> {
-        let prepared = Arc::new(Self::prepare(&request)?);
+        let prepared = Arc::new(request.prepare()?);
         let count = self.free_slots().map_or(count, |free| count.min(free));
         if count == 0 {
             return Ok(0);
@@ -47,9 +47,7 @@ impl Client {
                 let permit = client.slot(request.timeouts.pool, &prepared.shown).await;
                 let sent = match &permit {
                     Ok(_) => {
-                        let p = &*prepared;
-                        let sent =
-                            client.attempt(&p.method, &p.url, &p.headers, &request, &p.shown);
+                        let sent = client.attempt(&prepared, &request);
                         timeout_at(deadline, sent).await.ok().and_then(Result::ok)
                     }
                     Err(_) => None,
