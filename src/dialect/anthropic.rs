@@ -62,6 +62,10 @@ pub(super) fn parse<'a>(
     if super::is_done_marker(payload) {
         return Ok(());
     }
+    if let Some((index, text)) = fast::anthropic::text_delta(payload, &state.resume) {
+        batch.push_at(index).text = text;
+        return Ok(());
+    }
     let mut f = Fields::default();
     read_fields(payload, &mut f, &mut state.resume)?;
     let index = f.index.unwrap_or(0);

@@ -43,6 +43,11 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// The only token, when exactly one was pushed.
+    pub(crate) fn single(&self) -> Option<&Token<'a>> {
+        self.first.as_ref().filter(|_| self.rest.is_empty())
+    }
+
     /// Whether any token was pushed.
     pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()

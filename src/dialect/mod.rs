@@ -34,6 +34,10 @@ mod scan_tests;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod fast_tests;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod plain_tail_tests;
+
 use std::fmt;
 
 pub use error::{DecodeError, StreamError};

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use memchr::memchr;
 
 use super::lines::Line;
+use super::same_bytes;
 
 /// One dispatched event, borrowed from the decoder (and, when possible, the chunk).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +70,15 @@ impl EventBuilder {
     /// Applies one non-blank line to the event being built.
     pub fn field(&mut self, chunk: &[u8], line: &Line<'_>) {
         let text = line.text;
-        let (name, value_start) = match memchr(b':', text) {
+        // The common fields' colons are found without a search.
+        let colon = if text.starts_with(b"data:") {
+            Some(4)
+        } else if text.starts_with(b"event:") {
+            Some(5)
+        } else {
+            memchr(b':', text)
+        };
+        let (name, value_start) = match colon {
             // WHATWG SSE: a line starting with a colon is a comment.
             Some(0) => return,
             // One leading U+0020 is stripped from the value, nothing else.
@@ -86,7 +95,7 @@ impl EventBuilder {
             }
             b"event" => {
                 // Equal bytes mean valid UTF-8: the kept type was decoded from them.
-                if self.event_type.as_bytes() != value {
+                if !same_bytes(self.event_type.as_bytes(), value) {
                     self.event_type.clear();
                     self.event_type.push_str(&utf8_lossy(value));
                 }

@@ -122,7 +122,13 @@ impl LineSplitter {
         while pos < chunk.len() {
             let rest = &chunk[pos..];
             let line_offset = base + pos as u64;
-            let Some(end) = memchr2(b'\n', b'\r', rest) else {
+            // A blank line (the end of every event) needs no search.
+            let end = if matches!(rest[0], b'\n' | b'\r') {
+                Some(0)
+            } else {
+                memchr2(b'\n', b'\r', rest)
+            };
+            let Some(end) = end else {
                 // An unfinished line: keep it for the next chunk.
                 self.start_event_at(line_offset);
                 self.check_limit(line_offset, rest.len())?;

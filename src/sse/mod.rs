@@ -9,9 +9,11 @@
 mod error;
 mod fields;
 mod lines;
+mod same_bytes;
 
 pub use error::SseError;
 pub use fields::Event;
+pub(crate) use same_bytes::same_bytes;
 
 use fields::EventBuilder;
 use lines::LineSplitter;

@@ -20,6 +20,30 @@ type Seen = Option<Option<(usize, Checkpoint)>>;
 /// The [`Resume`] tag of this shape.
 const TAG: u8 = 3;
 
+/// The plain-reading kind of a `content_block_delta` event's `text_delta`.
+const TEXT_DELTA: u8 = 1;
+/// The plain-reading kind of any other event.
+const OTHER: u8 = 2;
+
+/// The block index and text of a `content_block_delta` `text_delta` event that repeats
+/// a recorded plain one but for its text; `None` for any other payload (read it with
+/// [`read_fields`]).
+#[inline(always)]
+pub(in super::super) fn text_delta<'a>(
+    payload: &'a str,
+    resume: &Resume,
+) -> Option<(u32, Cow<'a, str>)> {
+    if resume.plain_kind() != TEXT_DELTA {
+        return None;
+    }
+    let (pos, read) = resume.matches(payload, TAG)?;
+    let mut c = Cursor::at(payload, pos);
+    let text = c.opt_str()?;
+    resume
+        .is_plain_tail(c.rest())
+        .then(|| (read.index.unwrap_or(0), text.unwrap_or_default()))
+}
+
 /// Reads one event's fields into `f`, or gives up with `None` (`f` then holds a partial
 /// reading, to be discarded).
 pub(in super::super) fn read_fields<'a>(
@@ -37,10 +61,29 @@ pub(in super::super) fn read_fields<'a>(
         f.index = read.index;
         let mut c = Cursor::at(payload, pos);
         f.delta_text = c.opt_str()?;
+        let (tail_at, tail) = (c.position(), c.rest());
+        if resume.is_plain_tail(tail) {
+            return Some(());
+        }
+        let (type_, delta_type) = (f.type_.clone(), f.delta_type.clone());
         let key = c.next_key()?;
         delta_members(&mut c, f, key, &mut None)?;
         let key = c.next_key()?;
-        return top_members(&mut c, f, key, &mut None);
+        top_members(&mut c, f, key, &mut None)?;
+        // Plain: no more than the checkpoint's fields and this text.
+        let plain = pristine(f)
+            && f.type_ == type_
+            && f.delta_type == delta_type
+            && f.index == read.index
+            && f.delta_text
+                .as_ref()
+                .is_some_and(|t| c.borrowed_before(t, tail_at));
+        if plain {
+            let is_text_delta = f.type_.as_deref() == Some("content_block_delta")
+                && f.delta_type.as_deref() == Some("text_delta");
+            resume.record_plain_tail(tail, if is_text_delta { TEXT_DELTA } else { OTHER });
+        }
+        return Some(());
     }
     let mut c = Cursor::new(payload);
     if c.peek()? != b'{' {

@@ -70,6 +70,12 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
+    /// The payload's bytes from the current position on.
+    #[inline(always)]
+    pub(super) fn rest(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or_default()
+    }
+
     /// Skips JSON whitespace; the next byte (not consumed).
     #[inline(always)]
     pub(super) fn peek(&mut self) -> Option<u8> {
@@ -94,6 +100,20 @@ impl<'a> Cursor<'a> {
             }
             Some(Cow::Owned(_)) => None,
         }
+    }
+
+    /// Whether `s` is a non-empty string borrowed from the payload before byte `limit`:
+    /// one read there, not a copy or a string from further on.
+    #[allow(
+        clippy::ptr_arg,
+        reason = "whether the string is borrowed is the question"
+    )]
+    pub(super) fn borrowed_before(&self, s: &Cow<'_, str>, limit: usize) -> bool {
+        let Cow::Borrowed(s) = s else {
+            return false;
+        };
+        let start = (s.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        !s.is_empty() && start < self.text.len() && start + s.len() <= limit
     }
 
     /// Whether only whitespace remains.

@@ -45,7 +45,13 @@ pub(in super::super) fn read_chunk<'a>(
     resume: &mut Resume,
 ) -> Option<()> {
     if let Some((pos, read)) = resume.matches(payload, tag(shape)) {
-        return resumed(&mut Cursor::at(payload, pos), shape, batch, read.index?);
+        return resumed(
+            &mut Cursor::at(payload, pos),
+            shape,
+            batch,
+            read.index?,
+            resume,
+        );
     }
     let mut c = Cursor::new(payload);
     if c.peek()? != b'{' {
@@ -64,10 +70,35 @@ pub(in super::super) fn read_chunk<'a>(
     Some(())
 }
 
-/// Reads on from the checkpoint: the first token's text, then the rest of every level.
-fn resumed<'a>(c: &mut Cursor<'a>, shape: Shape, batch: &mut Batch<'a>, index: u32) -> Option<()> {
+/// Reads on from the checkpoint: the first token's text, then the rest of every level
+/// (unless it is the recorded plain tail).
+fn resumed<'a>(
+    c: &mut Cursor<'a>,
+    shape: Shape,
+    batch: &mut Batch<'a>,
+    index: u32,
+    resume: &mut Resume,
+) -> Option<()> {
     let token = batch.push_at(index);
     token.text = c.opt_str()?.unwrap_or_default();
+    let (tail_at, tail) = (c.position(), c.rest());
+    if resume.is_plain_tail(tail) {
+        return Some(());
+    }
+    read_tail(c, shape, batch)?;
+    // Plain: one token, holding no more than the checkpoint's index and this text.
+    let plain = batch.single().is_some_and(|t| {
+        t.index == index && pristine(t) && t.usage.is_none() && c.borrowed_before(&t.text, tail_at)
+    });
+    if plain {
+        resume.record_plain_tail(tail, 1);
+    }
+    Some(())
+}
+
+/// The rest of every level after the first token's text.
+fn read_tail<'a>(c: &mut Cursor<'a>, shape: Shape, batch: &mut Batch<'a>) -> Option<()> {
+    let token = batch.last_mut()?;
     let mut seen = None;
     if shape == Shape::Chat {
         let key = c.next_key()?;
