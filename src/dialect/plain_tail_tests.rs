@@ -29,6 +29,19 @@ const CHAT_TAILS: &[&str] = &[
     r#","tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]}"#,
 ];
 
+const COMPLETIONS_HEAD: &str = r#"{"id":"cmpl-8Xy","object":"text_completion","created":1741569952,"model":"gpt-3.5-turbo-instruct","choices":[{"index":0,"text":"#;
+
+/// Ends of a completion chunk after its text, as for chat.
+const COMPLETIONS_TAILS: &[&str] = &[
+    r#","logprobs":null,"finish_reason":null}]}"#,
+    r#","finish_reason":null}]}"#,
+    r#","text":"again","finish_reason":null}]}"#,
+    r#","index":1,"finish_reason":null}]}"#,
+    r#","finish_reason":"length"}]}"#,
+    r#","finish_reason":null}],"usage":{"total_tokens":3}}"#,
+    r#"},{"index":1,"text":"b"}]}"#,
+];
+
 const ANTHROPIC_HEAD: &str =
     r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"#;
 
@@ -59,15 +72,20 @@ fn stream(head: &'static str, tails: &'static [&'static str]) -> BoxedStrategy<V
 
 /// Reads `payload` as the chat dialect does after the stream's earlier payloads.
 fn chat_agrees(payload: &str, resume: &mut Resume) -> Result<(), TestCaseError> {
+    openai_agrees(payload, Shape::Chat, resume)
+}
+
+/// Reads `payload` as the `openai` dialect of `shape` does after the earlier payloads.
+fn openai_agrees(payload: &str, shape: Shape, resume: &mut Resume) -> Result<(), TestCaseError> {
     let mut fast = Batch::default();
     let mut slow = Batch::default();
     let slow_result = read_chunk(
         &mut Jiter::new(payload.as_bytes()),
         payload,
-        Shape::Chat,
+        shape,
         &mut slow,
     );
-    let read = fast::openai::read_chunk(payload, Shape::Chat, &mut fast, resume);
+    let read = fast::openai::read_chunk(payload, shape, &mut fast, resume);
     if slow_result.is_err() {
         // Text jiter rejects (a lone surrogate): the first tier must give up.
         prop_assert!(read.is_none(), "payload {:?}", payload);
@@ -119,6 +137,16 @@ proptest! {
         let mut resume = Resume::default();
         for payload in &payloads {
             chat_agrees(payload, &mut resume)?;
+        }
+    }
+
+    #[test]
+    fn completion_payloads_read_alike_whatever_repeated_before(
+        payloads in stream(COMPLETIONS_HEAD, COMPLETIONS_TAILS),
+    ) {
+        let mut resume = Resume::default();
+        for payload in &payloads {
+            openai_agrees(payload, Shape::Completions, &mut resume)?;
         }
     }
 

@@ -3,7 +3,10 @@
 //! shorter than 33 bytes, where the call costs more than the comparison.
 
 // Measured: left to the inliner, `same_bytes` stays a call of its own.
-#![allow(clippy::inline_always, reason = "a call costs as much as the comparison")]
+#![allow(
+    clippy::inline_always,
+    reason = "a call costs as much as the comparison"
+)]
 
 /// Whether `a` and `b` hold the same bytes; inline loads up to 32 bytes, `memcmp` above.
 #[inline(always)]
