@@ -22,8 +22,9 @@ fn check_chat(payload: &str, shape: Shape) -> Result<bool, TestCaseError> {
     check_chat_after(payload, shape, &mut Resume::default())
 }
 
-/// [`check_chat`] for a payload of a stream whose earlier payloads left `resume`.
-fn check_chat_after(
+/// [`check_chat`] for a payload of a stream whose earlier payloads left `resume`: also
+/// fails when the first tier reads a payload that jiter rejects.
+pub(super) fn check_chat_after(
     payload: &str,
     shape: Shape,
     resume: &mut Resume,
@@ -48,7 +49,10 @@ fn check_anthropic(payload: &str) -> Result<bool, TestCaseError> {
     check_anthropic_after(payload, &mut Resume::default())
 }
 
-fn check_anthropic_after(payload: &str, resume: &mut Resume) -> Result<bool, TestCaseError> {
+pub(super) fn check_anthropic_after(
+    payload: &str,
+    resume: &mut Resume,
+) -> Result<bool, TestCaseError> {
     let mut fast = Fields::default();
     if fast::anthropic::read_fields(payload, &mut fast, resume).is_none() {
         return Ok(false);

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 
 use super::anthropic::{read_fields_with, Fields};
 use super::fast::{self, Resume};
-use super::openai_chat::{read_chunk, Shape};
+use super::fast_tests::{check_anthropic_after, check_chat_after};
+use super::openai_chat::Shape;
 use super::scan_tests::string;
 use super::Batch;
 
@@ -72,60 +73,26 @@ fn stream(head: &'static str, tails: &'static [&'static str]) -> BoxedStrategy<V
 
 /// Reads `payload` as the chat dialect does after the stream's earlier payloads.
 fn chat_agrees(payload: &str, resume: &mut Resume) -> Result<(), TestCaseError> {
-    openai_agrees(payload, Shape::Chat, resume)
-}
-
-/// Reads `payload` as the `openai` dialect of `shape` does after the earlier payloads.
-fn openai_agrees(payload: &str, shape: Shape, resume: &mut Resume) -> Result<(), TestCaseError> {
-    let mut fast = Batch::default();
-    let mut slow = Batch::default();
-    let slow_result = read_chunk(
-        &mut Jiter::new(payload.as_bytes()),
-        payload,
-        shape,
-        &mut slow,
-    );
-    let read = fast::openai::read_chunk(payload, shape, &mut fast, resume);
-    if slow_result.is_err() {
-        // Text jiter rejects (a lone surrogate): the first tier must give up.
-        prop_assert!(read.is_none(), "payload {:?}", payload);
-    } else if read.is_some() {
-        prop_assert_eq!(fast, slow, "payload {:?}", payload);
-    }
-    Ok(())
+    check_chat_after(payload, Shape::Chat, resume).map(drop)
 }
 
 /// Reads `payload` as the Anthropic dialect does (the text-delta shortcut first).
 fn anthropic_agrees(payload: &str, resume: &mut Resume) -> Result<(), TestCaseError> {
+    let Some((index, text)) = fast::anthropic::text_delta(payload, resume) else {
+        return check_anthropic_after(payload, resume).map(drop);
+    };
     let mut slow = Fields::default();
     let slow_result = read_fields_with(&mut Jiter::new(payload.as_bytes()), payload, &mut slow);
-    let shortcut = fast::anthropic::text_delta(payload, resume);
-    if slow_result.is_err() {
-        let mut fast = Fields::default();
-        let read = fast::anthropic::read_fields(payload, &mut fast, resume);
-        prop_assert!(
-            shortcut.is_none() && read.is_none(),
-            "payload {:?}",
-            payload
-        );
-        return Ok(());
-    }
-    if let Some((index, text)) = shortcut {
-        prop_assert_eq!(slow.type_.as_deref(), Some("content_block_delta"));
-        prop_assert_eq!(slow.delta_type.as_deref(), Some("text_delta"));
-        prop_assert_eq!(slow.index.unwrap_or(0), index, "payload {:?}", payload);
-        prop_assert_eq!(
-            slow.delta_text.unwrap_or_default(),
-            text,
-            "payload {:?}",
-            payload
-        );
-        return Ok(());
-    }
-    let mut fast = Fields::default();
-    if fast::anthropic::read_fields(payload, &mut fast, resume).is_some() {
-        prop_assert_eq!(fast, slow, "payload {:?}", payload);
-    }
+    prop_assert_eq!(slow_result, Ok(()), "payload {:?}", payload);
+    prop_assert_eq!(slow.type_.as_deref(), Some("content_block_delta"));
+    prop_assert_eq!(slow.delta_type.as_deref(), Some("text_delta"));
+    prop_assert_eq!(slow.index.unwrap_or(0), index, "payload {:?}", payload);
+    prop_assert_eq!(
+        slow.delta_text.unwrap_or_default(),
+        text,
+        "payload {:?}",
+        payload
+    );
     Ok(())
 }
 
@@ -146,7 +113,7 @@ proptest! {
     ) {
         let mut resume = Resume::default();
         for payload in &payloads {
-            openai_agrees(payload, Shape::Completions, &mut resume)?;
+            check_chat_after(payload, Shape::Completions, &mut resume)?;
         }
     }
 
