@@ -188,6 +188,29 @@ def test_stream_without_terminal_marker_is_interrupted_with_partial(mode: str) -
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_partial_text_of_an_endless_stream_stays_bounded(mode: str) -> None:
+    # 20 tokens of 1 MiB: every one is delivered, .partial keeps the whole tokens that
+    # fit in its 16 MiB, from the start, and the message says so.
+    mib = 1024 * 1024
+    texts = [chr(ord("a") + i) * mib for i in range(20)]
+    chunks = [chat(t) for t in texts]
+    seen: list[str] = []
+    with pytest.raises(seltzer.StreamInterrupted, match="keeps the text's first 16 MiB") as info:
+        collect(
+            mode,
+            lambda: seltzer.iter_text(chunks, "openai-chat", max_event_bytes=2 * mib),
+            lambda: seltzer.aiter_text(_aiter(chunks), "openai-chat", max_event_bytes=2 * mib),
+            seen,
+        )
+    assert seen == texts
+    assert info.value.partial == "".join(texts[:16])
+    tokens = seltzer.iter_tokens(chunks, "openai-chat", max_event_bytes=2 * mib)
+    with pytest.raises(seltzer.StreamInterrupted) as info:
+        list(tokens)
+    assert info.value.partial == "".join(texts[:16])
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_text_only_skips_tokens_without_text(mode: str) -> None:
     chunks = [chat("a"), chat(""), chat("b", finish="stop"), DONE]
     texts: list[str] = []

@@ -86,7 +86,8 @@ class StreamInterrupted(SeltzerError):
     """The stream ended before its end (connection lost, terminal marker missing)."""
 
     partial: str
-    """The text received before the interruption."""
+    """The text received before the interruption (from token decoders: whole tokens, up
+    to the text's first 16 MiB)."""
 
 class APIConnectionError(SeltzerError):
     """Could not connect to the server or send the request."""

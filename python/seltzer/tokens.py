@@ -57,7 +57,8 @@ def iter_tokens(
         SSEError: Wrong content type, or an event over ``max_event_bytes``.
         DecodeError: A payload is not the JSON the dialect expects.
         StreamError: The provider sent an error inside the stream.
-        StreamInterrupted: The stream ended early (``.partial`` holds the text so far).
+        StreamInterrupted: The stream ended early (``.partial`` holds the text so far, up
+            to its first 16 MiB).
     """
     return _sync(source, dialect, False, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 

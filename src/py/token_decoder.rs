@@ -27,18 +27,38 @@ pub fn dialect(name: &str, text_path: Option<&str>) -> PyResult<Dialect> {
     Dialect::new(name, text_path).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// The most text kept for `StreamInterrupted.partial` (whole tokens, from the start):
+/// 16 times the longest completions models produce, and a bound on what an endless
+/// stream holds.
+const MAX_PARTIAL_BYTES: usize = 16 * 1024 * 1024;
+
 /// What the decoder keeps of the text for `StreamInterrupted.partial`.
 struct Partial {
     /// Whether a stream that ends without its terminal marker is an error.
     strict: bool,
     text: String,
+    /// Whether a token was left out to stay within [`MAX_PARTIAL_BYTES`].
+    capped: bool,
 }
 
 impl Partial {
-    fn push(&mut self, text: &str) {
-        if self.strict {
-            self.text.push_str(text);
+    fn new(strict: bool) -> Self {
+        Self {
+            strict,
+            text: String::new(),
+            capped: false,
         }
+    }
+
+    fn push(&mut self, text: &str) {
+        if !self.strict || self.capped {
+            return;
+        }
+        if self.text.len() + text.len() > MAX_PARTIAL_BYTES {
+            self.capped = true;
+            return;
+        }
+        self.text.push_str(text);
     }
 }
 
@@ -61,10 +81,7 @@ impl TokenChunks {
         Self {
             decoder: TokenDecoder::new(dialect, max_event_bytes),
             strings: TokenStrings::default(),
-            partial: Partial {
-                strict,
-                text: String::new(),
-            },
+            partial: Partial::new(strict),
         }
     }
 }
@@ -74,10 +91,7 @@ impl TextChunks {
     pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool) -> Self {
         Self {
             decoder: TokenDecoder::new(dialect, max_event_bytes),
-            partial: Partial {
-                strict,
-                text: String::new(),
-            },
+            partial: Partial::new(strict),
         }
     }
 }
@@ -193,9 +207,17 @@ fn check_done(decoder: &TokenDecoder, partial: &Partial) -> PyResult<()> {
     if partial.strict && !decoder.done() {
         return Err(interrupted(
             format!(
-                "the {} stream ended after {} bytes without its terminal marker",
+                "the {} stream ended after {} bytes without its terminal marker{}",
                 decoder.dialect().name(),
-                decoder.offset()
+                decoder.offset(),
+                if partial.capped {
+                    format!(
+                        " (.partial keeps the text's first {} MiB)",
+                        MAX_PARTIAL_BYTES >> 20
+                    )
+                } else {
+                    String::new()
+                }
             ),
             &partial.text,
         ));
