@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar
 
 import httpx
@@ -18,7 +18,7 @@ from seltzer.llms._secret import SecretStr
 from seltzer.messages.kinds import AIMessageChunk
 from seltzer.messages.tool_calls import tool_call_chunk
 from seltzer.runnables.base import Runnable
-from seltzer.runnables.callbacks import CallbackManager
+from seltzer.runnables.callbacks import CallbackManager, RunManager
 from seltzer.runnables.config import RunnableConfig
 from seltzer.sse import acheck_response, check_response
 
@@ -121,6 +121,69 @@ class BaseModel(Runnable):
             "batch_size": 1,
         }
         return manager, start
+
+    #: The callback manager's method that starts this kind of model's run
+    #: (``on_chat_model_start``, ``on_llm_start``); ``"a" +`` it is the async one.
+    _START_CALLBACK: ClassVar[str]
+
+    # Each kind of model declares these two for its own model input (messages, prompt):
+    #: ``_begin(input, config, stop, kwargs)``: a call's callback manager, model input
+    #: and start-callback arguments.
+    _begin: Callable[..., tuple[CallbackManager, Any, dict[str, Any]]]
+    #: ``_request(model_input, stop, stream, **kwargs)``: the request for the model input
+    #: (``stream``: a streaming one).
+    _request: Callable[..., StreamRequest]
+
+    def _start_run(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, Any]:
+        """Starts a call's run (its start callback reported); the run and the model
+        input."""
+        manager, model_input, start = self._begin(input, config, stop, kwargs)
+        report = getattr(manager, self._START_CALLBACK)
+        (run,) = report(self._serialized, [model_input], **start)
+        return run, model_input
+
+    async def _astart_run(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, Any]:
+        """The async twin of ``_start_run``."""
+        manager, model_input, start = self._begin(input, config, stop, kwargs)
+        report = getattr(manager, "a" + self._START_CALLBACK)
+        (run,) = await report(self._serialized, [model_input], **start)
+        return run, model_input
+
+    def _start_stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, StreamRequest]:
+        """Starts a streamed call's run; its request. A stream keeps only these two of
+        its call's setup: with 1,000 streams open, every object one keeps alive is
+        1,000 more for each full pass of the garbage collector to trace."""
+        run, model_input = self._start_run(input, config, stop, kwargs)
+        return run, self._request(model_input, stop, True, **kwargs)
+
+    async def _astart_stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[RunManager, StreamRequest]:
+        """The async twin of ``_start_stream``."""
+        run, model_input = await self._astart_run(input, config, stop, kwargs)
+        return run, self._request(model_input, stop, True, **kwargs)
 
     def _present(self, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
         """``{wire name: value}`` of the attributes in ``fields`` (attribute, wire name)

@@ -53,6 +53,7 @@ class BaseChatModel(BaseModel):
 
     #: ``ls_provider`` in the run metadata.
     provider: ClassVar[str]
+    _START_CALLBACK = "on_chat_model_start"
 
     def __init__(self, *, streaming: bool = False, **options: Any) -> None:
         super().__init__(**options)
@@ -142,32 +143,6 @@ class BaseChatModel(BaseModel):
         messages = to_prompt_value(input).to_messages()
         manager, start = self._start(config, messages, stop, kwargs)
         return manager, messages, start
-
-    def _start_stream(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-    ) -> tuple[RunManager, StreamRequest]:
-        """Starts a streamed call's run; its request. A stream keeps only these two of
-        its call's setup: with 1,000 streams open, every object one keeps alive is
-        1,000 more for each full pass of the garbage collector to trace."""
-        manager, messages, start = self._begin(input, config, stop, kwargs)
-        (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
-        return run, self._request(messages, stop, True, **kwargs)
-
-    async def _astart_stream(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-    ) -> tuple[RunManager, StreamRequest]:
-        """The async twin of ``_start_stream``."""
-        manager, messages, start = self._begin(input, config, stop, kwargs)
-        (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
-        return run, self._request(messages, stop, True, **kwargs)
 
     def stream(
         self,
@@ -283,8 +258,7 @@ class BaseChatModel(BaseModel):
     ) -> AIMessage:
         """The whole reply as an ``AIMessage`` (one non-streaming request where the
         provider has one; streamed when ``streaming=True`` or inside astream_events)."""
-        manager, messages, start = self._begin(input, config, stop, kwargs)
-        (run,) = manager.on_chat_model_start(self._serialized, [messages], **start)
+        run, messages = self._start_run(input, config, stop, kwargs)
         try:
             generation, llm_output = self._generate(run, messages, stop, kwargs)
         except BaseException as exc:
@@ -304,8 +278,7 @@ class BaseChatModel(BaseModel):
     ) -> AIMessage:
         """The async twin of ``invoke``."""
         await _pacing.admit()
-        manager, messages, start = self._begin(input, config, stop, kwargs)
-        (run,) = await manager.aon_chat_model_start(self._serialized, [messages], **start)
+        run, messages = await self._astart_run(input, config, stop, kwargs)
         try:
             generation, llm_output = await self._agenerate(run, messages, stop, kwargs)
         except BaseException as exc:

@@ -22,6 +22,8 @@ __all__ = ["BaseLLM"]
 class BaseLLM(BaseModel):
     """A text model: a prompt string in, text out (streamed as strings)."""
 
+    _START_CALLBACK = "on_llm_start"
+
     def __init__(self, *, streaming: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.streaming = streaming
@@ -81,31 +83,6 @@ class BaseLLM(BaseModel):
         prompt = to_prompt_value(input).to_string()
         manager, start = self._start(config, stop, kwargs)
         return manager, prompt, start
-
-    def _start_stream(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-    ) -> tuple[RunManager, StreamRequest]:
-        """Starts a streamed call's run; its request (all a stream keeps of its setup,
-        as in ``BaseChatModel._start_stream``)."""
-        manager, prompt, start = self._begin(input, config, stop, kwargs)
-        (run,) = manager.on_llm_start(self._serialized, [prompt], **start)
-        return run, self._request(prompt, stop, True, **kwargs)
-
-    async def _astart_stream(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-    ) -> tuple[RunManager, StreamRequest]:
-        """The async twin of ``_start_stream``."""
-        manager, prompt, start = self._begin(input, config, stop, kwargs)
-        (run,) = await manager.aon_llm_start(self._serialized, [prompt], **start)
-        return run, self._request(prompt, stop, True, **kwargs)
 
     def stream(
         self,
@@ -182,8 +159,7 @@ class BaseLLM(BaseModel):
         **kwargs: Any,
     ) -> str:
         """The whole completion (one non-streaming request unless ``streaming=True``)."""
-        manager, prompt, start = self._begin(input, config, stop, kwargs)
-        (run,) = manager.on_llm_start(self._serialized, [prompt], **start)
+        run, prompt = self._start_run(input, config, stop, kwargs)
         try:
             if self.streaming:
                 result = self._stream_result(run, prompt, stop, kwargs)
@@ -211,8 +187,7 @@ class BaseLLM(BaseModel):
     ) -> str:
         """The async twin of ``invoke``."""
         await _pacing.admit()
-        manager, prompt, start = self._begin(input, config, stop, kwargs)
-        (run,) = await manager.aon_llm_start(self._serialized, [prompt], **start)
+        run, prompt = await self._astart_run(input, config, stop, kwargs)
         try:
             if self.streaming:
                 result = await self._astream_result(run, prompt, stop, kwargs)

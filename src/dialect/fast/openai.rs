@@ -28,6 +28,9 @@ fn keep(seen: &mut Seen, inner: Seen) {
     }
 }
 
+/// The plain-reading kind of a chunk: its first token's text and nothing else.
+const PLAIN_TEXT: u8 = 1;
+
 /// The [`Resume`] tag of a shape.
 fn tag(shape: Shape) -> u8 {
     match shape {
@@ -85,20 +88,6 @@ fn resumed<'a>(
     if resume.is_plain_tail(tail) {
         return Some(());
     }
-    read_tail(c, shape, batch)?;
-    // Plain: one token, holding no more than the checkpoint's index and this text.
-    let plain = batch.single().is_some_and(|t| {
-        t.index == index && pristine(t) && t.usage.is_none() && c.borrowed_before(&t.text, tail_at)
-    });
-    if plain {
-        resume.record_plain_tail(tail, 1);
-    }
-    Some(())
-}
-
-/// The rest of every level after the first token's text.
-fn read_tail<'a>(c: &mut Cursor<'a>, shape: Shape, batch: &mut Batch<'a>) -> Option<()> {
-    let token = batch.last_mut()?;
     let mut seen = None;
     if shape == Shape::Chat {
         let key = c.next_key()?;
@@ -109,7 +98,15 @@ fn read_tail<'a>(c: &mut Cursor<'a>, shape: Shape, batch: &mut Batch<'a>) -> Opt
     let more = c.next_item()?;
     choice_items(c, shape, batch, 1, more, &mut seen)?;
     let key = c.next_key()?;
-    top_members(c, shape, batch, key, &mut seen)
+    top_members(c, shape, batch, key, &mut seen)?;
+    // Plain: one token, holding no more than the checkpoint's index and this text.
+    let plain = batch.single().is_some_and(|t| {
+        t.index == index && pristine(t) && t.usage.is_none() && c.borrowed_before(&t.text, tail_at)
+    });
+    if plain {
+        resume.record_plain_tail(tail, PLAIN_TEXT);
+    }
+    Some(())
 }
 
 /// The top-level members from `key` on, then the end of the payload.

@@ -54,12 +54,13 @@ impl Resume {
         let Some(prefix) = payload.as_bytes().get(..pos) else {
             return;
         };
-        if self.prefix != prefix || self.shape != shape || self.read != read {
-            self.plain_tail = None;
-        }
         if self.prefix != prefix {
             self.prefix.clear();
             self.prefix.extend_from_slice(prefix);
+            self.plain_tail = None;
+        }
+        if self.shape != shape || self.read != read {
+            self.plain_tail = None;
         }
         self.shape = shape;
         self.read = read;
