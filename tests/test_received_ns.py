@@ -1,7 +1,8 @@
 """``TokenChunk.received_ns``: over seltzer's transport each token carries the moment the
 bytes completing its event were read off the socket (``time.perf_counter_ns()`` clock),
-taken in Rust as soon as the response head is in, however late the consumer reads;
-other byte sources leave it None."""
+taken in Rust. The async transport (and the sync one with ``read_ahead=True``) reads as
+soon as the response head is in, however late the consumer reads; the sync one by
+default reads while its caller waits. Other byte sources leave it None."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def _check_stamps(chunks: list[Any], sent_ns: int, first_read_ns: int) -> None:
     assert stamps[-1] - stamps[0] >= (TOKENS - 2) * ITL_MS * 1_000_000 // 2
 
 
-def test_sync_tokens_carry_their_socket_arrival(url: str) -> None:
-    with httpx.Client(transport=HTTPTransport()) as client:
+def test_sync_tokens_carry_their_socket_arrival_when_read_ahead(url: str) -> None:
+    with httpx.Client(transport=HTTPTransport(read_ahead=True)) as client:
         sent_ns = time.perf_counter_ns()
         with client.stream("POST", url, json=CHAT, headers=PACED) as response:
             time.sleep(LATE_S)
@@ -54,6 +55,31 @@ def test_sync_tokens_carry_their_socket_arrival(url: str) -> None:
             chunks = [c for c in seltzer.iter_tokens(response, "openai-chat") if c.text]
     assert len(chunks) == TOKENS
     _check_stamps(chunks, sent_ns, first_read_ns)
+
+
+def test_sync_tokens_read_by_their_caller_carry_the_read(url: str) -> None:
+    """By default the sync transport reads the socket while its caller waits: tokens
+    that came while it was away are read, and stamped, when it asks (those already in
+    when the response head was, during the wait for it); tokens it waits for are stamped
+    as they arrive, at the server's pace."""
+    with httpx.Client(transport=HTTPTransport()) as client:
+        with client.stream("POST", url, json=CHAT, headers=PACED) as response:
+            head_ns = time.perf_counter_ns()
+            time.sleep(LATE_S)
+            first_read_ns = time.perf_counter_ns()
+            late = [c for c in seltzer.iter_tokens(response, "openai-chat") if c.text]
+        with client.stream("POST", url, json=CHAT, headers=PACED) as response:
+            prompt = [c for c in seltzer.iter_tokens(response, "openai-chat") if c.text]
+    assert len(late) == len(prompt) == TOKENS
+    late_stamps = [c.received_ns for c in late]
+    assert all(isinstance(s, int) for s in late_stamps), late_stamps
+    # None read while the caller slept; most (all but those sent with the head) after.
+    assert all(s <= head_ns or s >= first_read_ns for s in late_stamps), late_stamps
+    assert sum(s >= first_read_ns for s in late_stamps) >= TOKENS - 2, late_stamps
+    assert late_stamps == sorted(late_stamps)
+    stamps = [c.received_ns for c in prompt]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] - stamps[0] >= (TOKENS - 2) * ITL_MS * 1_000_000 // 2
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])

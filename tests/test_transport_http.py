@@ -1056,3 +1056,47 @@ def test_reprs_hold_no_header_values(mock: Any) -> None:
         for thing in (transport, body, response):
             assert SECRET not in repr(thing)
         assert response.read() == b'{"status":"ok"}'
+
+
+# --- Who reads the socket: the caller's thread (sync default) or the runtime's --------
+
+
+@pytest.mark.parametrize("read_ahead", [False, True])
+def test_sync_transport_streams_whole_texts_either_way(mock: Any, read_ahead: bool) -> None:
+    url = mock.url + "/v1/chat/completions"
+    headers = {"x-mock-tokens": "40", "x-mock-itl-us": "300"}
+    with httpx.Client() as plain, plain.stream("POST", url, json=CHAT, headers=headers) as r:
+        reference = "".join(seltzer.iter_text(r, "openai-chat"))
+    before = mock.stats()["connections"]
+    with httpx.Client(transport=HTTPTransport(read_ahead=read_ahead), timeout=10) as client:
+        for _ in range(3):
+            with client.stream("POST", url, json=CHAT, headers=headers) as response:
+                assert "".join(seltzer.iter_text(response, "openai-chat")) == reference
+            with client.stream("POST", url, json=CHAT, headers=headers) as response:
+                raw = b"".join(response.iter_raw())
+            # 40 tokens, the role event, the finish event and [DONE].
+            assert raw.count(b"data: ") == 43
+            assert raw.endswith(b"data: [DONE]\n\n")
+    assert mock.stats()["connections"] == before + 1
+
+
+def test_the_async_transport_cannot_be_told_not_to_read_ahead() -> None:
+    with pytest.raises(ValueError, match="always reads ahead"):
+        AsyncHTTPTransport(read_ahead=False)
+    AsyncHTTPTransport(read_ahead=True)
+
+
+def test_a_sync_transports_response_read_from_async_code_raises(mock: Any) -> None:
+    """Nothing would read its socket while the event loop waits: a clear error, as httpx
+    gives for a sync stream in async code, rather than a hang."""
+    url = mock.url + "/v1/chat/completions"
+    with (
+        httpx.Client(transport=HTTPTransport(), timeout=5) as client,
+        client.stream("POST", url, json=CHAT) as response,
+    ):
+
+        async def main() -> list[str]:
+            return [text async for text in seltzer.aiter_text(response, "openai-chat")]
+
+        with pytest.raises(RuntimeError, match="sync transport"):
+            asyncio.run(asyncio.wait_for(main(), NOTICE_S))

@@ -377,8 +377,10 @@ _ResponseTuple = tuple[int, str, list[tuple[bytes, bytes]], ResponseBody]
 
 @final
 class HttpClient:
-    """A pooled HTTP client (reqwest) on the shared runtime: the Rust side of
-    ``seltzer.HTTPTransport``. Failures raise httpx's exception classes."""
+    """A pooled HTTP client (reqwest): the Rust side of ``seltzer.HTTPTransport`` and
+    ``AsyncHTTPTransport``. On the shared runtime, or with ``caller_driven`` on a runtime
+    run by the threads waiting on it (then ``send`` only, not ``send_async``). Failures
+    raise httpx's exception classes."""
 
     def __new__(
         cls,
@@ -396,6 +398,7 @@ class HttpClient:
         trust_env: bool = True,
         retries: int = 0,
         local_address: str | None = None,
+        caller_driven: bool = False,
     ) -> Self: ...
     def send(
         self,
@@ -471,4 +474,4 @@ class LoopWaker:
         """Resolves the futures of every stream whose data arrived."""
 
 def shutdown_transport(timeout: float = 1.0) -> None:
-    """Stops the transport's shared runtime (at interpreter exit)."""
+    """Stops the transport's runtimes (at interpreter exit)."""

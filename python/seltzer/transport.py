@@ -1,5 +1,8 @@
-"""seltzer's HTTP transport for httpx: requests go out through reqwest (Rust, on one
-shared tokio runtime) and bodies come back as soon as any bytes arrive.
+"""seltzer's HTTP transport for httpx: requests go out through reqwest (Rust) and bodies
+come back as soon as any bytes arrive. The async transport runs on one shared tokio
+runtime, whose thread reads every chunk off the socket as it arrives; the sync one, by
+default, on a runtime that the waiting caller's own thread runs (one thread wake-up per
+read instead of two), unless it is asked to read ahead.
 
     client = httpx.Client(transport=seltzer.HTTPTransport())
     aclient = httpx.AsyncClient(transport=seltzer.AsyncHTTPTransport(http2=True))
@@ -104,6 +107,7 @@ def _client(
     local_address: str | None,
     retries: int,
     socket_options: Any,
+    caller_driven: bool,
 ) -> HttpClient:
     """The Rust client for httpx.HTTPTransport's arguments."""
     if uds is not None:
@@ -122,6 +126,7 @@ def _client(
         trust_env=trust_env,
         retries=retries,
         local_address=local_address,
+        caller_driven=caller_driven,
     )
 
 
@@ -201,7 +206,18 @@ class _Options:
     """``httpx.HTTPTransport``'s constructor, shared by the sync and async transports:
     ``verify`` takes a bool or a CA bundle path (not an ``ssl.SSLContext``); ``cert`` a
     PEM path or a (certificate, key) pair; ``uds`` and ``socket_options`` are not
-    supported. Timeouts come from each request, as httpx sets them."""
+    supported. Timeouts come from each request, as httpx sets them.
+
+    ``read_ahead`` (seltzer's own): whether a thread of seltzer's runtime reads each chunk
+    off the socket the moment it arrives, however busy the caller is (up to 1 MiB ahead;
+    ``TokenChunk.received_ns`` is then the arrival time). The async transport always
+    does (its runtime waits while the event loop runs). The sync one does not by default:
+    the caller's own thread reads the socket while it waits, which costs one thread
+    wake-up per read instead of two, and bytes that came while it was busy are read (and
+    stamped) together when it next asks, as with httpx's own transport."""
+
+    #: Whether this kind's requests run on the runtime their caller drives (sync only).
+    _SYNC = False
 
     def __init__(
         self,
@@ -216,7 +232,13 @@ class _Options:
         local_address: str | None = None,
         retries: int = 0,
         socket_options: Any = None,
+        *,
+        read_ahead: bool | None = None,
     ) -> None:
+        if read_ahead is None:
+            read_ahead = not self._SYNC
+        elif not read_ahead and not self._SYNC:
+            raise ValueError("the async transport always reads ahead (read_ahead=True)")
         self._client = _client(
             verify,
             cert,
@@ -229,6 +251,7 @@ class _Options:
             local_address,
             retries,
             socket_options,
+            caller_driven=not read_ahead,
         )
 
 
@@ -238,7 +261,9 @@ def _probe_headers(headers: Mapping[str, str] | None) -> list[tuple[str, bytes]]
 
 class HTTPTransport(_Options, httpx.BaseTransport):
     """A drop-in for ``httpx.HTTPTransport`` (same arguments) over reqwest; see
-    ``_Options`` for what the arguments accept."""
+    ``_Options`` for what the arguments accept, and for ``read_ahead``."""
+
+    _SYNC = True
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Sends ``request``; the response body streams from the socket."""

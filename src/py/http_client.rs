@@ -18,10 +18,12 @@ use super::http_body::PyResponseBody;
 use super::http_errors::httpx_error;
 use super::loop_wake::LoopWait;
 use crate::transport::{
-    Client, ClientOptions, Pending, Request, Response, Timeouts, TransportError, Verify,
+    Client, ClientOptions, Pending, Request, Response, RuntimeKind, Timeouts, TransportError,
+    Verify,
 };
 
-/// A pooled HTTP client on the shared runtime; see the module docs.
+/// A pooled HTTP client on the shared runtime, or on the caller-driven one; see the
+/// module docs.
 #[pyclass(name = "HttpClient", module = "seltzer._core", frozen)]
 pub struct PyHttpClient {
     /// `None` once closed: dropping the client drops its pool and idle connections.
@@ -87,7 +89,7 @@ impl PyHttpClient {
     /// A client with httpx.HTTPTransport's options, already unpacked into plain values.
     #[new]
     #[allow(clippy::fn_params_excessive_bools)] // httpx.HTTPTransport's own flags
-    #[pyo3(signature = (*, verify = true, ca_bundle = None, cert = None, key = None, http1 = true, http2 = false, max_connections = None, max_keepalive_connections = None, keepalive_expiry = None, proxy = None, trust_env = true, retries = 0, local_address = None))]
+    #[pyo3(signature = (*, verify = true, ca_bundle = None, cert = None, key = None, http1 = true, http2 = false, max_connections = None, max_keepalive_connections = None, keepalive_expiry = None, proxy = None, trust_env = true, retries = 0, local_address = None, caller_driven = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         verify: bool,
@@ -103,6 +105,7 @@ impl PyHttpClient {
         trust_env: bool,
         retries: u32,
         local_address: Option<String>,
+        caller_driven: bool,
     ) -> PyResult<Self> {
         super::guard::guard(|| {
             let local_address = local_address
@@ -130,6 +133,11 @@ impl PyHttpClient {
                 trust_env,
                 retries,
                 local_address,
+                runtime: if caller_driven {
+                    RuntimeKind::CallerDriven
+                } else {
+                    RuntimeKind::Shared
+                },
             };
             let client = Client::new(&options)
                 .map_err(|e| Python::attach(|py| httpx_error(py, &e, None)))?;
@@ -154,7 +162,14 @@ impl PyHttpClient {
         match pooled {
             // A pool inherited through fork is never touched (see `client`).
             Some(p) if p.pid != std::process::id() => std::mem::forget(p),
-            other => py.detach(|| drop(other)),
+            other => py.detach(|| {
+                let driven = other.as_ref().is_some_and(|p| p.client.is_caller_driven());
+                drop(other);
+                if driven {
+                    // Run the caller-driven runtime now, so that idle connections close.
+                    crate::transport::driven::settle();
+                }
+            }),
         }
     }
 

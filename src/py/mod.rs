@@ -139,13 +139,16 @@ fn token_async_iterator(
     async_iterator(source, Pump::new(decoder, on_error))
 }
 
-/// Stops the transport's shared runtime (at interpreter exit), waiting up to `timeout`
-/// seconds for its tasks; a later request starts a new one.
+/// Stops the transport's runtimes (at interpreter exit), waiting up to `timeout` seconds
+/// for the shared one's tasks; a later request starts them again.
 #[pyfunction]
 #[pyo3(signature = (timeout = 1.0))]
 fn shutdown_transport(py: Python<'_>, timeout: f64) {
     let timeout = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
-    py.detach(|| crate::transport::runtime::shutdown(timeout));
+    py.detach(|| {
+        crate::transport::driven::shutdown(timeout);
+        crate::transport::runtime::shutdown(timeout);
+    });
 }
 
 /// Registers every class and function of `seltzer._core`.

@@ -1,11 +1,12 @@
-//! A response body as a pull source. As soon as the response head is in, a task on the
-//! shared runtime starts reading the socket and hands over every chunk as it arrives,
-//! with the moment it did; the consumer takes all that has arrived, coalesced, either
-//! blocking ([`Body::next_chunk`]), polled ([`Body::poll_next`]) or tried with a wake
-//! callback ([`Body::try_next`], [`Body::set_wake`]). The read timeout applies between
-//! chunks. Dropping the body aborts the task, which closes the connection at once. Bytes
-//! stay content-encoded; readers that decode them in Rust undo the encoding with
-//! `encoding.rs`.
+//! A response body as a pull source. As soon as the response head is in, a task starts
+//! reading the socket and hands over every chunk as it arrives, with the moment it did;
+//! the consumer takes all that has arrived, coalesced, either blocking
+//! ([`Body::next_chunk`]), polled ([`Body::poll_next`]) or tried with a wake callback
+//! ([`Body::try_next`], [`Body::set_wake`]). On the shared runtime the task reads ahead of
+//! the consumer; a sync client's body (on the caller-driven runtime, `driven.rs`) is read
+//! while its consumer waits, and only blocking. The read timeout applies between chunks.
+//! Dropping the body aborts the task, which closes the connection at once. Bytes stay
+//! content-encoded; readers that decode them in Rust undo the encoding with `encoding.rs`.
 
 use std::fmt;
 use std::future::Future;
@@ -20,6 +21,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Sleep;
 
 use super::channel::{Batch, Channel, Take, WakeFn};
+use super::driven;
 use super::error::{TransportError, TransportErrorKind};
 use super::runtime;
 
@@ -190,6 +192,8 @@ pub struct Body {
     /// The response until reading starts.
     source: Option<Box<Source>>,
     task: Option<AbortHandle>,
+    /// Whether the task runs on the caller-driven runtime (a sync client's body).
+    driven: bool,
 }
 
 impl fmt::Debug for Body {
@@ -218,6 +222,7 @@ impl Body {
         read_timeout: Option<Duration>,
         permit: Option<OwnedSemaphorePermit>,
         url: String,
+        driven: bool,
     ) -> Self {
         let mut body = Self {
             channel: ByteChannel::new(),
@@ -230,10 +235,11 @@ impl Body {
                 url,
             })),
             task: None,
+            driven,
         };
-        // Read from the moment the head is in, not when the consumer first asks: each
-        // chunk is taken off the socket (and stamped) on arrival, however busy the
-        // consumer's thread is; at most MAX_BUFFERED_BYTES wait for it.
+        // Read from the moment the head is in, not when the consumer first asks: on the
+        // shared runtime each chunk is taken off the socket (and stamped) on arrival,
+        // however busy the consumer's thread is; at most MAX_BUFFERED_BYTES wait for it.
         body.channel();
         body
     }
@@ -241,7 +247,7 @@ impl Body {
     /// The reading task's channel, starting the task on first use.
     fn channel(&mut self) -> &ByteChannel {
         if let Some(source) = self.source.take() {
-            self.task = start(*source, Arc::clone(&self.channel));
+            self.task = start(*source, Arc::clone(&self.channel), self.driven);
         }
         &self.channel
     }
@@ -258,6 +264,11 @@ impl Body {
                 TransportErrorKind::Runtime,
                 "Body::next_chunk blocks; from async code use poll_next or try_next",
             ));
+        }
+        if self.driven {
+            let channel = self.channel();
+            return driven::drive(std::future::poll_fn(|cx| channel.poll_take(cx)))
+                .and_then(coalesced);
         }
         coalesced(self.channel().take_blocking())
     }
@@ -277,12 +288,27 @@ impl Body {
                 "Body::next_chunk_for blocks; from async code use poll_next or try_next",
             )));
         }
+        if self.driven {
+            let channel = self.channel();
+            // The timer is made inside: it needs the runtime's context.
+            let taken = driven::drive(async {
+                tokio::time::timeout(limit, std::future::poll_fn(|cx| channel.poll_take(cx))).await
+            });
+            return match taken {
+                Ok(Ok(taken)) => Some(received(taken)),
+                Ok(Err(_elapsed)) => None,
+                Err(err) => Some(Err(err)),
+            };
+        }
         self.channel().take_blocking_for(limit).map(received)
     }
 
     /// All bytes that have arrived, without waiting: `None` when there are none yet (the
     /// wake callback, if set, then runs once something is ready); `Some(Ok(None))` at the end.
     pub fn try_next(&mut self) -> Option<Result<Option<Received>, TransportError>> {
+        if self.driven {
+            return Some(Err(not_async()));
+        }
         let taken: Take<Chunks, TransportError> = self.channel().try_take();
         taken.map(received)
     }
@@ -292,6 +318,9 @@ impl Body {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Bytes>, TransportError>> {
+        if self.driven {
+            return Poll::Ready(Err(not_async()));
+        }
         self.channel().poll_take(cx).map(coalesced)
     }
 
@@ -314,9 +343,29 @@ impl Body {
     }
 }
 
-/// Spawns the task that moves chunks from `source` into `channel`.
-fn start(mut source: Source, channel: Arc<ByteChannel>) -> Option<AbortHandle> {
-    let handle = match runtime::handle() {
+/// The error for reading a sync client's body from async code: nothing would run its
+/// task while the event loop waits.
+fn not_async() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Runtime,
+        "this response came from a sync transport: read it with the sync iterators, or send it with the async transport",
+    )
+}
+
+/// Spawns the task that moves chunks from `source` into `channel`: on the runtime that
+/// sent the request when `driven` (the caller-driven one), else on the shared one.
+fn start(mut source: Source, channel: Arc<ByteChannel>, driven: bool) -> Option<AbortHandle> {
+    let handle = if driven {
+        tokio::runtime::Handle::try_current().map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::Runtime,
+                "a sync client's body must start on the runtime that sent its request",
+            )
+        })
+    } else {
+        runtime::handle()
+    };
+    let handle = match handle {
         Ok(handle) => handle,
         Err(err) => {
             channel.finish(Err(err));
@@ -392,6 +441,10 @@ impl Drop for Body {
         if let Some(task) = &self.task {
             // Dropping the task drops the response mid-body: hyper closes the connection.
             task.abort();
+            if self.driven {
+                // Nothing runs the caller-driven runtime until the next wait: run it now.
+                driven::settle();
+            }
         }
     }
 }

@@ -32,6 +32,9 @@ struct State<Q, E> {
     ended: bool,
     /// Whether the consumer found nothing and is waiting to be called back.
     armed: bool,
+    /// Whether a consumer sleeps on the condition variable (whose notify is a system
+    /// call even with no one waiting, so it is made only when someone is).
+    blocked: bool,
     callback: Option<WakeFn>,
     waker: Option<Waker>,
 }
@@ -51,6 +54,7 @@ impl<Q: Batch, E> Channel<Q, E> {
                 end: None,
                 ended: false,
                 armed: false,
+                blocked: false,
                 callback: None,
                 waker: None,
             }),
@@ -107,8 +111,11 @@ impl<Q: Batch, E> Channel<Q, E> {
         } else {
             None
         };
+        let blocked = state.blocked;
         drop(state);
-        self.ready.notify_one();
+        if blocked {
+            self.ready.notify_one();
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -149,10 +156,12 @@ impl<Q: Batch, E> Channel<Q, E> {
             if let Some(taken) = self.take_locked(&mut state) {
                 return taken;
             }
+            state.blocked = true;
             state = self
                 .ready
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+            state.blocked = false;
         }
     }
 
@@ -165,11 +174,13 @@ impl<Q: Batch, E> Channel<Q, E> {
                 return Some(taken);
             }
             let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            state.blocked = true;
             state = self
                 .ready
                 .wait_timeout(state, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            state.blocked = false;
         }
     }
 

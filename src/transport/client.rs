@@ -1,4 +1,5 @@
-//! The client: [`Client::send`] runs one request on the shared runtime, with httpx's
+//! The client: [`Client::send`] runs one request on the shared runtime (or
+//! [`Client::send_blocking`] on the caller's thread, for a caller-driven client), with httpx's
 //! per-request timeouts, the connection limit (pool timeout) and connect retries, and
 //! resolves to the response head plus a [`Body`] that has not been read yet. Options are
 //! `options.rs`'s job, the body's reading `body.rs`'s.
@@ -15,8 +16,9 @@ use tokio::task::AbortHandle;
 
 use super::body::Body;
 use super::channel::{Batch, Channel, WakeFn};
+use super::driven;
 use super::error::{redact_url, TransportError, TransportErrorKind};
-use super::options::{build, ClientOptions};
+use super::options::{build, ClientOptions, RuntimeKind};
 use super::phases::{Phases, Timeouts, TrackedBody};
 use super::runtime;
 
@@ -108,12 +110,14 @@ pub struct Response {
     pub body: Body,
 }
 
-/// An HTTP client on the shared runtime; cheap to clone (clones share the pool).
+/// An HTTP client on the shared runtime, or on the caller-driven one
+/// ([`RuntimeKind::CallerDriven`]); cheap to clone (clones share the pool).
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: reqwest::Client,
     slots: Option<Arc<Semaphore>>,
     retries: u32,
+    driven: bool,
 }
 
 impl Client {
@@ -129,14 +133,29 @@ impl Client {
                 .max_connections
                 .map(|n| Arc::new(Semaphore::new(n.clamp(1, Semaphore::MAX_PERMITS)))),
             retries: options.retries,
+            driven: options.runtime == RuntimeKind::CallerDriven,
         })
     }
 
+    /// Whether this client runs on the caller-driven runtime (blocking calls only).
+    pub fn is_caller_driven(&self) -> bool {
+        self.driven
+    }
+
     /// Starts `request` on the shared runtime; the returned [`Pending`] resolves to the
-    /// response once its head has arrived. Dropping it cancels the request.
+    /// response once its head has arrived. Dropping it cancels the request. A
+    /// caller-driven client's [`Pending`] fails at once: use [`Client::send_blocking`].
     pub fn send(&self, request: Request) -> Pending {
         let channel = Channel::<Slot, TransportError>::new();
-        let task = match runtime::handle() {
+        let handle = if self.driven {
+            Err(TransportError::new(
+                TransportErrorKind::Runtime,
+                "a sync transport's client cannot send from async code; use the async transport",
+            ))
+        } else {
+            runtime::handle()
+        };
+        let task = match handle {
             Ok(handle) => {
                 let client = self.clone();
                 let tx = Arc::clone(&channel);
@@ -159,7 +178,8 @@ impl Client {
         Pending { channel, task }
     }
 
-    /// Sends `request` and blocks this thread until the response head has arrived.
+    /// Sends `request` and blocks this thread until the response head has arrived (a
+    /// caller-driven client's request runs on the runtime this thread drives meanwhile).
     ///
     /// # Errors
     /// The [`TransportError`] of the request; [`TransportErrorKind::Runtime`] when called
@@ -170,6 +190,17 @@ impl Client {
                 TransportErrorKind::Runtime,
                 "send_blocking was called from inside an async runtime; await send instead",
             ));
+        }
+        if self.driven {
+            // As a task, queued behind the tasks already woken, so that a connection just
+            // released (by this thread's last body, say) is back in the pool before the
+            // request looks for one: polled straight from this thread, it could miss it
+            // and open one more connection (seen with 16 threads sharing 16 connections).
+            let client = self.clone();
+            return driven::drive(async move {
+                let task = tokio::spawn(client.execute(request));
+                task.await.unwrap_or_else(|_| Err(runtime::shut_down()))
+            })?;
         }
         self.send(request).wait()
     }
@@ -201,7 +232,8 @@ impl Client {
                 Err(err) => return Err(err),
                 Ok(response) => {
                     let head = head_of(&response);
-                    let body = Body::new(response, request.timeouts.read, permit, prepared.shown);
+                    let (timeout, url) = (request.timeouts.read, prepared.shown);
+                    let body = Body::new(response, timeout, permit, url, self.driven);
                     return Ok(Response { head, body });
                 }
             }

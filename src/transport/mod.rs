@@ -1,4 +1,5 @@
-//! The HTTP client transport: reqwest on one shared tokio runtime (`runtime`), with
+//! The HTTP client transport: reqwest on one shared tokio runtime (`runtime`) for async
+//! clients and on a runtime run by its waiting callers (`driven`) for sync ones, with
 //! httpx's options (`options`) and per-request timeouts (`phases`), sending requests
 //! (`client`) and handing response bodies over as they arrive (`body`, through
 //! `channel`), with `encoding` to undo gzip / deflate / br for readers that decode the
@@ -9,6 +10,7 @@ mod body;
 mod brotli_stream;
 mod channel;
 mod client;
+pub mod driven;
 mod encoding;
 mod error;
 mod options;
@@ -16,6 +18,8 @@ mod phases;
 mod preconnect;
 pub mod runtime;
 
+#[cfg(test)]
+mod driven_tests;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
@@ -26,5 +30,5 @@ pub use channel::WakeFn;
 pub use client::{Client, HttpVersion, Pending, Request, Response, ResponseHead};
 pub use encoding::{ContentEncoding, Decoder as ContentDecoder, UnsupportedEncoding};
 pub use error::{redact_url, TransportError, TransportErrorKind};
-pub use options::{ClientOptions, Verify};
+pub use options::{ClientOptions, RuntimeKind, Verify};
 pub use phases::Timeouts;

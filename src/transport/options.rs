@@ -50,6 +50,19 @@ pub struct ClientOptions {
     pub retries: u32,
     /// The local address to connect from.
     pub local_address: Option<IpAddr>,
+    /// The runtime its requests and reads run on.
+    pub runtime: RuntimeKind,
+}
+
+/// Where a client's requests and reads run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuntimeKind {
+    /// On the shared runtime's thread, which reads each body ahead of its consumer.
+    #[default]
+    Shared,
+    /// On the runtime run by the waiting caller (`driven.rs`): for sync clients, whose
+    /// blocking calls are then the only ones that work.
+    CallerDriven,
 }
 
 impl Default for ClientOptions {
@@ -66,6 +79,7 @@ impl Default for ClientOptions {
             trust_env: true,
             retries: 0,
             local_address: None,
+            runtime: RuntimeKind::Shared,
         }
     }
 }

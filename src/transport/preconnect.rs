@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use tokio::time::{timeout_at, Instant};
 
 use super::client::{Client, Request};
+use super::driven;
 use super::error::TransportError;
 use super::runtime;
 
@@ -85,6 +86,9 @@ impl Client {
         patience: Duration,
     ) -> Result<usize, TransportError> {
         let client = self.clone();
+        if self.is_caller_driven() {
+            return driven::drive(client.open_connections(request, count, patience))?;
+        }
         runtime::block_on(async move { client.open_connections(request, count, patience).await })
     }
 }

@@ -1,0 +1,189 @@
+//! Sync clients on the caller-driven runtime (`driven.rs`) against the crate's mock
+//! server: keep-alive, paced delivery read by the waiting caller, timeouts, the pool
+//! limit, dropping a body, several threads streaming at once through one client,
+//! preconnecting, and the async calls refused rather than left hanging.
+
+use std::time::{Duration, Instant};
+
+use super::test_util::{chat, plain_texts, server, wait_until};
+use super::*;
+use crate::mock::{expected_text, HEADER_FAULT, HEADER_ITL_MS};
+
+fn driven_client(max_connections: Option<usize>) -> Client {
+    Client::new(&ClientOptions {
+        runtime: RuntimeKind::CallerDriven,
+        max_connections,
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn requests_reuse_one_connection_and_read_whole_bodies() {
+    let server = server();
+    let client = driven_client(None);
+    assert!(client.is_caller_driven());
+    for _ in 0..3 {
+        let mut resp = client.send_blocking(chat(&server.url(), 20, &[])).unwrap();
+        assert_eq!(resp.head.status, 200);
+        let bytes = resp.body.read_to_end().unwrap();
+        assert_eq!(plain_texts(&bytes).concat(), expected_text(7, 20, false));
+    }
+    assert_eq!(server.stats().connections, 1);
+    assert_eq!(server.stats().requests, 3);
+}
+
+#[test]
+fn a_waiting_caller_gets_each_paced_chunk_as_it_arrives() {
+    let server = server();
+    let mut resp = driven_client(None)
+        .send_blocking(chat(&server.url(), 10, &[(HEADER_ITL_MS, "40")]))
+        .unwrap();
+    let start = Instant::now();
+    let mut arrivals = Vec::new();
+    let mut body = Vec::new();
+    while let Some(read) = resp.body.next_chunk_for(Duration::from_secs(5)) {
+        let Some(read) = read.unwrap() else { break };
+        arrivals.push(start.elapsed());
+        body.extend_from_slice(&read.bytes);
+    }
+    assert_eq!(plain_texts(&body).concat(), expected_text(7, 10, false));
+    let spread = arrivals.last().unwrap().saturating_sub(arrivals[0]);
+    assert!(spread >= Duration::from_millis(200), "{arrivals:?}");
+    assert!(arrivals.len() >= 6, "{arrivals:?}");
+}
+
+#[test]
+fn bytes_that_came_while_the_caller_was_away_are_taken_in_one_read() {
+    let server = server();
+    let mut resp = driven_client(None)
+        .send_blocking(chat(&server.url(), 10, &[(HEADER_ITL_MS, "5")]))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Read when this caller asks, or earlier if another thread was waiting on the
+    // runtime meanwhile (as the other tests here may be): either way, all in one take.
+    let first = resp.body.next_chunk_for(Duration::from_secs(5)).unwrap();
+    let first = first.unwrap().unwrap();
+    assert_eq!(plain_texts(&first.bytes).len(), 10);
+    assert_eq!(resp.body.next_chunk().unwrap(), None);
+}
+
+#[test]
+fn a_stall_gives_read_timeout_after_the_bytes_before_it() {
+    let server = server();
+    let mut req = chat(&server.url(), 10, &[(HEADER_FAULT, "stall@3:3000")]);
+    req.timeouts.read = Some(Duration::from_millis(200));
+    let start = Instant::now();
+    let mut resp = driven_client(None).send_blocking(req).unwrap();
+    let mut got = Vec::new();
+    let err = loop {
+        match resp.body.next_chunk() {
+            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+            Ok(None) => panic!("no timeout"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.kind(), TransportErrorKind::ReadTimeout, "{err}");
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(plain_texts(&got).len(), 3);
+}
+
+#[test]
+fn dropping_the_body_closes_the_connection_without_another_wait() {
+    let server = server();
+    let client = driven_client(None);
+    let mut resp = client
+        .send_blocking(chat(&server.url(), 1000, &[(HEADER_ITL_MS, "5")]))
+        .unwrap();
+    resp.body.next_chunk().unwrap().unwrap();
+    assert_eq!(server.stats().open_connections, 1);
+    drop(resp);
+    // Nothing waits on the runtime from here on: the drop itself must close it.
+    assert!(
+        wait_until(|| server.stats().open_connections == 0),
+        "{:?}",
+        server.stats()
+    );
+}
+
+#[test]
+fn a_held_slot_gives_pool_timeout_and_a_dropped_body_frees_it() {
+    let server = server();
+    let client = driven_client(Some(1));
+    let held = client
+        .send_blocking(chat(&server.url(), 100, &[(HEADER_ITL_MS, "50")]))
+        .unwrap();
+    let mut req = chat(&server.url(), 1, &[]);
+    req.timeouts.pool = Some(Duration::from_millis(100));
+    let err = client.send_blocking(req.clone()).unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::PoolTimeout, "{err}");
+    drop(held);
+    let mut resp = client.send_blocking(req).unwrap();
+    resp.body.read_to_end().unwrap();
+}
+
+#[test]
+fn threads_streaming_at_once_through_one_client_share_its_connections() {
+    let server = server();
+    let client = driven_client(Some(16));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url) = (client.clone(), server.url());
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| {
+                        let req = chat(&url, 20, &[(HEADER_ITL_MS, "1")]);
+                        let mut resp = client.send_blocking(req).unwrap();
+                        plain_texts(&resp.body.read_to_end().unwrap()).concat()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for thread in threads {
+        for text in thread.join().unwrap() {
+            assert_eq!(text, expected_text(7, 20, false));
+        }
+    }
+    assert_eq!(server.stats().requests, 160);
+    // Each request finds the connection its thread's last body released in the pool.
+    assert!(server.stats().connections <= 16, "{:?}", server.stats());
+}
+
+#[test]
+fn connections_opened_ahead_serve_later_requests() {
+    let server = server();
+    let client = driven_client(None);
+    let mut probe = chat(&server.url(), 1, &[]);
+    probe.method = "GET".to_owned();
+    probe.url = format!("{}/v1/models", server.url());
+    probe.body = bytes::Bytes::new();
+    let answered = client
+        .open_connections_blocking(probe, 3, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(answered, 3);
+    let mut resp = client.send_blocking(chat(&server.url(), 3, &[])).unwrap();
+    resp.body.read_to_end().unwrap();
+    assert_eq!(server.stats().connections, 3);
+}
+
+#[test]
+fn async_calls_are_refused_not_left_hanging() {
+    let server = server();
+    let client = driven_client(None);
+    let pending = client.send(chat(&server.url(), 3, &[]));
+    let err = pending.wait().unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Runtime, "{err}");
+    assert!(err.message().contains("async"), "{err}");
+
+    let mut resp = client.send_blocking(chat(&server.url(), 3, &[])).unwrap();
+    let err = resp.body.try_next().unwrap().unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Runtime, "{err}");
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(matches!(
+        resp.body.poll_next(&mut cx),
+        std::task::Poll::Ready(Err(_))
+    ));
+    // The blocking read still works after the refused ones.
+    assert_eq!(plain_texts(&resp.body.read_to_end().unwrap()).len(), 3);
+}
