@@ -40,6 +40,7 @@ CONTENDERS: dict[str, tuple[str, str]] = {
     "sync: httpx + httpx-sse + json": ("sync", "httpx-sse"),
     "sync: raw httpx iter_raw": ("sync", "httpx-raw"),
     "sync: seltzer iter_text (HTTPTransport)": ("sync", "seltzer-text"),
+    "sync: seltzer iter_text (HTTPTransport read_ahead)": ("sync", "seltzer-text-ahead"),
 }
 
 #: (label, streams, tokens per stream, itl µs, contenders).
@@ -49,7 +50,11 @@ WORKLOADS = [
     ("sync, 1 stream x 2000 tokens, 200 µs apart", 1, 2000, 200, "sync"),
 ]
 
-BURST = ["sync: raw httpx iter_raw", "sync: seltzer iter_text (HTTPTransport)"]
+BURST = [
+    "sync: raw httpx iter_raw",
+    "sync: seltzer iter_text (HTTPTransport)",
+    "sync: seltzer iter_text (HTTPTransport read_ahead)",
+]
 PROMPT = [{"role": "user", "content": "hi"}]
 MODEL = "mock-model"
 
@@ -300,10 +305,13 @@ def _sync_setup(kind: str, base: str) -> tuple[Callable[..., Any], Callable[[], 
 
         client = OpenAI(base_url=base + "/v1", api_key="sk-bench", max_retries=0)
         return (lambda h: _s_openai(base, h, client)), client.close
-    if kind == "seltzer-text":
+    if kind.startswith("seltzer-text"):
         import seltzer
 
-        hclient = httpx.Client(transport=seltzer.HTTPTransport(), timeout=120)
+        # By default the caller's thread reads the socket; read_ahead, a runtime thread.
+        transport = seltzer.HTTPTransport(read_ahead=kind.endswith("-ahead"))
+        hclient = httpx.Client(transport=transport, timeout=120)
+        kind = "seltzer-text"
     else:
         hclient = httpx.Client(timeout=120)
     fn = {"httpx-sse": _s_httpx_sse, "httpx-raw": _s_httpx_raw, "seltzer-text": _s_seltzer_text}[
