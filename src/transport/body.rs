@@ -438,7 +438,8 @@ fn with_ready(
 
 impl Drop for Body {
     fn drop(&mut self) {
-        if let Some(task) = &self.task {
+        // A task that has finished read the body to its end (or failed): nothing to close.
+        if let Some(task) = self.task.as_ref().filter(|task| !task.is_finished()) {
             // Dropping the task drops the response mid-body: hyper closes the connection.
             task.abort();
             if self.driven {

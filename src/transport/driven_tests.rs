@@ -1,36 +1,17 @@
 //! Sync clients on the caller-driven runtime (`driven.rs`) against the crate's mock
-//! server: keep-alive, paced delivery read by the waiting caller, timeouts, the pool
-//! limit, dropping a body, several threads streaming at once through one client,
-//! preconnecting, and the async calls refused rather than left hanging.
+//! server: paced delivery read by the waiting caller, bytes that came while it was away,
+//! several threads streaming at once through one client, preconnecting, and the async
+//! calls refused rather than left hanging. Keep-alive, the read timeout, the pool limit
+//! and dropping a body are tested on both runtimes in `tests.rs`.
 
 use std::time::{Duration, Instant};
 
-use super::test_util::{chat, plain_texts, server, wait_until};
+use super::test_util::{chat, client_on, plain_texts, server};
 use super::*;
-use crate::mock::{expected_text, HEADER_FAULT, HEADER_ITL_MS};
+use crate::mock::{expected_text, HEADER_ITL_MS};
 
 fn driven_client(max_connections: Option<usize>) -> Client {
-    Client::new(&ClientOptions {
-        runtime: RuntimeKind::CallerDriven,
-        max_connections,
-        ..ClientOptions::default()
-    })
-    .unwrap()
-}
-
-#[test]
-fn requests_reuse_one_connection_and_read_whole_bodies() {
-    let server = server();
-    let client = driven_client(None);
-    assert!(client.is_caller_driven());
-    for _ in 0..3 {
-        let mut resp = client.send_blocking(chat(&server.url(), 20, &[])).unwrap();
-        assert_eq!(resp.head.status, 200);
-        let bytes = resp.body.read_to_end().unwrap();
-        assert_eq!(plain_texts(&bytes).concat(), expected_text(7, 20, false));
-    }
-    assert_eq!(server.stats().connections, 1);
-    assert_eq!(server.stats().requests, 3);
+    client_on(RuntimeKind::CallerDriven, max_connections)
 }
 
 #[test]
@@ -66,60 +47,6 @@ fn bytes_that_came_while_the_caller_was_away_are_taken_in_one_read() {
     let first = first.unwrap().unwrap();
     assert_eq!(plain_texts(&first.bytes).len(), 10);
     assert_eq!(resp.body.next_chunk().unwrap(), None);
-}
-
-#[test]
-fn a_stall_gives_read_timeout_after_the_bytes_before_it() {
-    let server = server();
-    let mut req = chat(&server.url(), 10, &[(HEADER_FAULT, "stall@3:3000")]);
-    req.timeouts.read = Some(Duration::from_millis(200));
-    let start = Instant::now();
-    let mut resp = driven_client(None).send_blocking(req).unwrap();
-    let mut got = Vec::new();
-    let err = loop {
-        match resp.body.next_chunk() {
-            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
-            Ok(None) => panic!("no timeout"),
-            Err(err) => break err,
-        }
-    };
-    assert_eq!(err.kind(), TransportErrorKind::ReadTimeout, "{err}");
-    assert!(start.elapsed() < Duration::from_secs(2));
-    assert_eq!(plain_texts(&got).len(), 3);
-}
-
-#[test]
-fn dropping_the_body_closes_the_connection_without_another_wait() {
-    let server = server();
-    let client = driven_client(None);
-    let mut resp = client
-        .send_blocking(chat(&server.url(), 1000, &[(HEADER_ITL_MS, "5")]))
-        .unwrap();
-    resp.body.next_chunk().unwrap().unwrap();
-    assert_eq!(server.stats().open_connections, 1);
-    drop(resp);
-    // Nothing waits on the runtime from here on: the drop itself must close it.
-    assert!(
-        wait_until(|| server.stats().open_connections == 0),
-        "{:?}",
-        server.stats()
-    );
-}
-
-#[test]
-fn a_held_slot_gives_pool_timeout_and_a_dropped_body_frees_it() {
-    let server = server();
-    let client = driven_client(Some(1));
-    let held = client
-        .send_blocking(chat(&server.url(), 100, &[(HEADER_ITL_MS, "50")]))
-        .unwrap();
-    let mut req = chat(&server.url(), 1, &[]);
-    req.timeouts.pool = Some(Duration::from_millis(100));
-    let err = client.send_blocking(req.clone()).unwrap_err();
-    assert_eq!(err.kind(), TransportErrorKind::PoolTimeout, "{err}");
-    drop(held);
-    let mut resp = client.send_blocking(req).unwrap();
-    resp.body.read_to_end().unwrap();
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The one tokio runtime every transport shares: multi-threaded with one worker by default
+//! The tokio runtime every async client shares (sync clients run on the caller-driven
+//! one in `driven.rs`, unless they read ahead): multi-threaded with one worker by default
 //! (the work is waiting on sockets, not computing, and one worker saves the cross-thread
 //! wake-ups between hyper's connection task and the body reader: measured 14 against 26
 //! µs CPU per paced chunk; `SELTZER_TRANSPORT_THREADS` asks for more), started on first use, rebuilt in a

@@ -36,6 +36,19 @@ pub(super) fn client() -> Client {
     Client::new(&ClientOptions::default()).unwrap()
 }
 
+/// Both runtimes a client can run on, for tests that must hold on each.
+pub(super) const RUNTIMES: [RuntimeKind; 2] = [RuntimeKind::Shared, RuntimeKind::CallerDriven];
+
+/// A client on `runtime`, with at most `max_connections` requests in flight.
+pub(super) fn client_on(runtime: RuntimeKind, max_connections: Option<usize>) -> Client {
+    Client::new(&ClientOptions {
+        max_connections,
+        runtime,
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
 /// The token texts in an openai-chat SSE body.
 pub(super) fn plain_texts(body: &[u8]) -> Vec<String> {
     let mut dec = crate::token::TokenDecoder::new(

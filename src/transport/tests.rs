@@ -7,25 +7,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use super::test_util::{chat, client, one_shot_server, plain_texts, server, wait_until};
+use super::test_util::{
+    chat, client, client_on, one_shot_server, plain_texts, server, wait_until, RUNTIMES,
+};
 use super::*;
 use crate::mock::{expected_text, HEADER_FAULT, HEADER_ITL_MS, HEADER_TOKENS, HEADER_TTFT_MS};
 
 #[test]
 fn keep_alive_reuses_one_connection() {
-    let server = server();
-    let client = client();
-    for _ in 0..3 {
-        let mut resp = client.send_blocking(chat(&server.url(), 5, &[])).unwrap();
-        assert_eq!(resp.head.status, 200);
-        assert_eq!(resp.head.version, HttpVersion::Http11);
-        resp.body.read_to_end().unwrap();
-        // hyper returns the connection to the pool from its own task, woken by the same
-        // read that ends the body; on a loaded 2-core machine that can lag the consumer.
-        std::thread::sleep(Duration::from_millis(100));
+    for runtime in RUNTIMES {
+        let server = server();
+        let client = client_on(runtime, None);
+        for _ in 0..3 {
+            let mut resp = client.send_blocking(chat(&server.url(), 5, &[])).unwrap();
+            assert_eq!(resp.head.status, 200);
+            assert_eq!(resp.head.version, HttpVersion::Http11);
+            resp.body.read_to_end().unwrap();
+            // hyper returns the connection to the pool from its own task, woken by the
+            // same read that ends the body; on a loaded 2-core machine that can lag.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(server.stats().connections, 1, "{runtime:?}");
+        assert_eq!(server.stats().requests, 3, "{runtime:?}");
     }
-    assert_eq!(server.stats().connections, 1);
-    assert_eq!(server.stats().requests, 3);
 }
 
 #[test]
@@ -79,22 +83,24 @@ fn each_chunk_is_delivered_as_soon_as_it_arrives() {
 #[test]
 fn a_stalled_stream_gives_read_timeout_after_the_bytes_before_it() {
     let server = server();
-    let mut req = chat(&server.url(), 10, &[(HEADER_FAULT, "stall@3:3000")]);
-    req.timeouts.read = Some(Duration::from_millis(200));
-    let start = Instant::now();
-    let mut resp = client().send_blocking(req).unwrap();
-    let mut got = Vec::new();
-    let err = loop {
-        match resp.body.next_chunk() {
-            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
-            Ok(None) => panic!("no timeout"),
-            Err(err) => break err,
-        }
-    };
-    assert_eq!(err.kind(), TransportErrorKind::ReadTimeout, "{err}");
-    assert!(start.elapsed() < Duration::from_secs(2));
-    assert_eq!(plain_texts(&got).len(), 3);
-    assert!(err.message().contains("/v1/chat/completions"), "{err}");
+    for runtime in RUNTIMES {
+        let mut req = chat(&server.url(), 10, &[(HEADER_FAULT, "stall@3:3000")]);
+        req.timeouts.read = Some(Duration::from_millis(200));
+        let start = Instant::now();
+        let mut resp = client_on(runtime, None).send_blocking(req).unwrap();
+        let mut got = Vec::new();
+        let err = loop {
+            match resp.body.next_chunk() {
+                Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+                Ok(None) => panic!("no timeout ({runtime:?})"),
+                Err(err) => break err,
+            }
+        };
+        assert_eq!(err.kind(), TransportErrorKind::ReadTimeout, "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(plain_texts(&got).len(), 3);
+        assert!(err.message().contains("/v1/chat/completions"), "{err}");
+    }
 }
 
 #[test]
@@ -244,19 +250,23 @@ fn a_dropped_connection_mid_body_is_a_protocol_error() {
 
 #[test]
 fn dropping_the_body_mid_stream_closes_the_connection() {
-    let server = server();
-    let mut resp = client()
-        .send_blocking(chat(&server.url(), 1000, &[(HEADER_ITL_MS, "5")]))
-        .unwrap();
-    resp.body.next_chunk().unwrap().unwrap();
-    assert_eq!(server.stats().open_connections, 1);
-    drop(resp);
-    assert!(
-        wait_until(|| server.stats().open_connections == 0),
-        "{:?}",
-        server.stats()
-    );
-    assert!(server.stats().tokens < 1000);
+    // On the caller-driven runtime nothing waits on it after the drop: the drop itself
+    // must run it, or the connection would stay open until the next wait.
+    for runtime in RUNTIMES {
+        let server = server();
+        let mut resp = client_on(runtime, None)
+            .send_blocking(chat(&server.url(), 1000, &[(HEADER_ITL_MS, "5")]))
+            .unwrap();
+        resp.body.next_chunk().unwrap().unwrap();
+        assert_eq!(server.stats().open_connections, 1);
+        drop(resp);
+        assert!(
+            wait_until(|| server.stats().open_connections == 0),
+            "{runtime:?}: {:?}",
+            server.stats()
+        );
+        assert!(server.stats().tokens < 1000);
+    }
 }
 
 #[test]
@@ -275,21 +285,19 @@ fn dropping_a_pending_request_closes_the_connection() {
 #[test]
 fn a_full_pool_gives_pool_timeout() {
     let server = server();
-    let client = Client::new(&ClientOptions {
-        max_connections: Some(1),
-        ..ClientOptions::default()
-    })
-    .unwrap();
-    let held = client
-        .send_blocking(chat(&server.url(), 100, &[(HEADER_ITL_MS, "50")]))
-        .unwrap();
-    let mut req = chat(&server.url(), 1, &[]);
-    req.timeouts.pool = Some(Duration::from_millis(100));
-    let err = client.send_blocking(req.clone()).unwrap_err();
-    assert_eq!(err.kind(), TransportErrorKind::PoolTimeout, "{err}");
-    drop(held);
-    let mut resp = client.send_blocking(req).unwrap();
-    resp.body.read_to_end().unwrap();
+    for runtime in RUNTIMES {
+        let client = client_on(runtime, Some(1));
+        let held = client
+            .send_blocking(chat(&server.url(), 100, &[(HEADER_ITL_MS, "50")]))
+            .unwrap();
+        let mut req = chat(&server.url(), 1, &[]);
+        req.timeouts.pool = Some(Duration::from_millis(100));
+        let err = client.send_blocking(req.clone()).unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::PoolTimeout, "{err}");
+        drop(held);
+        let mut resp = client.send_blocking(req).unwrap();
+        resp.body.read_to_end().unwrap();
+    }
 }
 
 #[test]
