@@ -267,8 +267,7 @@ impl Body {
         }
         if self.driven {
             let channel = self.channel();
-            return driven::drive(std::future::poll_fn(|cx| channel.poll_take(cx)))
-                .and_then(coalesced);
+            return driven::drive(channel.take()).and_then(coalesced);
         }
         coalesced(self.channel().take_blocking())
     }
@@ -291,9 +290,7 @@ impl Body {
         if self.driven {
             let channel = self.channel();
             // The timer is made inside: it needs the runtime's context.
-            let taken = driven::drive(async {
-                tokio::time::timeout(limit, std::future::poll_fn(|cx| channel.poll_take(cx))).await
-            });
+            let taken = driven::drive(async { tokio::time::timeout(limit, channel.take()).await });
             return match taken {
                 Ok(Ok(taken)) => Some(received(taken)),
                 Ok(Err(_elapsed)) => None,

@@ -184,6 +184,11 @@ impl<Q: Batch, E> Channel<Q, E> {
         }
     }
 
+    /// Waits, as a future, until something has arrived; then takes all of it.
+    pub async fn take(&self) -> Result<Option<Q>, E> {
+        std::future::poll_fn(|cx| self.poll_take(cx)).await
+    }
+
     /// Takes what has arrived, or registers `cx`'s waker.
     pub fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Result<Option<Q>, E>> {
         let mut state = self.lock();

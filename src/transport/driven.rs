@@ -8,44 +8,35 @@
 //! first use, rebuilt in a forked child, and stopped by [`shutdown`] at interpreter exit.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
 use super::error::{TransportError, TransportErrorKind};
+use super::per_process::PerProcess;
 
-/// The runtime and the process that built it.
-static DRIVEN: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+/// The runtime of this process.
+static DRIVEN: PerProcess<Arc<Runtime>> = PerProcess::new();
 
 /// Times [`settle`] lets the runtime run its ready tasks.
 const SETTLE_TURNS: usize = 4;
 
 /// The caller-driven runtime, started on first use (and again in a forked child).
 fn runtime() -> Result<Arc<Runtime>, TransportError> {
-    let mut driven = DRIVEN.lock().unwrap_or_else(PoisonError::into_inner);
-    let pid = std::process::id();
-    if let Some((owner, runtime)) = driven.as_ref() {
-        if *owner == pid {
-            return Ok(Arc::clone(runtime));
-        }
-    }
-    if let Some(inherited) = driven.take() {
-        // A copy made by fork(2): another thread of the parent may have been running it.
-        std::mem::forget(inherited);
-    }
-    let runtime = Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map(Arc::new)
-        .map_err(|err| {
-            TransportError::new(
-                TransportErrorKind::Runtime,
-                format!("cannot start the sync transport runtime: {err}"),
-            )
-        })?;
-    *driven = Some((pid, Arc::clone(&runtime)));
-    Ok(runtime)
+    let start = || {
+        Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(Arc::new)
+            .map_err(|err| {
+                TransportError::new(
+                    TransportErrorKind::Runtime,
+                    format!("cannot start the sync transport runtime: {err}"),
+                )
+            })
+    };
+    DRIVEN.get_or_start(start, Arc::clone)
 }
 
 /// Runs `future` to completion on this thread, running the caller-driven runtime (its
@@ -69,13 +60,11 @@ pub fn drive<F: Future>(future: F) -> Result<F::Output, TransportError> {
 /// just released are closed), so that it happens at once rather than at the next wait.
 /// Does nothing inside a runtime or when the runtime has not started.
 pub fn settle() {
-    let started = DRIVEN
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .is_some_and(|(owner, _)| *owner == std::process::id());
-    if started {
-        let _ = drive(async {
+    if Handle::try_current().is_ok() {
+        return;
+    }
+    if let Some(runtime) = DRIVEN.get(Arc::clone) {
+        runtime.block_on(async {
             for _ in 0..SETTLE_TURNS {
                 tokio::task::yield_now().await;
             }
@@ -87,18 +76,8 @@ pub fn settle() {
 /// thread is still inside [`drive`], in which case that thread keeps it until it returns.
 /// A later [`drive`] starts a new one.
 pub fn shutdown(timeout: Duration) {
-    let taken = DRIVEN.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let Some((owner, runtime)) = taken else {
-        return;
-    };
-    if owner != std::process::id() {
-        std::mem::forget(runtime);
-    } else if let Ok(runtime) = Arc::try_unwrap(runtime) {
-        if Handle::try_current().is_ok() {
-            runtime.shutdown_background();
-        } else {
-            runtime.shutdown_timeout(timeout);
-        }
+    if let Some(runtime) = DRIVEN.take().and_then(Arc::into_inner) {
+        super::runtime::stop(runtime, timeout);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod driven;
 mod encoding;
 mod error;
 mod options;
+mod per_process;
 mod phases;
 mod preconnect;
 pub mod runtime;

@@ -9,12 +9,12 @@
 //! that is not itself a runtime worker.
 
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
 use super::error::{TransportError, TransportErrorKind};
+use super::per_process::PerProcess;
 
 /// Worker threads of the shared runtime unless `SELTZER_TRANSPORT_THREADS` says otherwise.
 pub const DEFAULT_WORKER_THREADS: usize = 1;
@@ -22,33 +22,26 @@ pub const DEFAULT_WORKER_THREADS: usize = 1;
 /// Environment variable: worker threads of the shared runtime (1 up to the core count).
 pub const THREADS_ENV: &str = "SELTZER_TRANSPORT_THREADS";
 
-/// The runtime and the process that built it.
-static SHARED: Mutex<Option<(u32, Runtime)>> = Mutex::new(None);
+/// The runtime of this process.
+static SHARED: PerProcess<Runtime> = PerProcess::new();
 
 /// A handle to the shared runtime, starting it on first use (and again in a forked child).
 ///
 /// # Errors
 /// [`TransportErrorKind::Runtime`] when the runtime's threads cannot be started.
 pub fn handle() -> Result<Handle, TransportError> {
-    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    let pid = std::process::id();
-    if let Some((owner, runtime)) = shared.as_ref() {
-        if *owner == pid {
-            return Ok(runtime.handle().clone());
-        }
-    }
-    if let Some((_, inherited)) = shared.take() {
-        // fork(2) copies memory, not threads: the parent's runtime would wait forever on
-        // workers that do not exist here, so it must never be dropped or used.
-        std::mem::forget(inherited);
-    }
+    SHARED.get_or_start(start, |runtime| runtime.handle().clone())
+}
+
+/// A new shared runtime, with its worker threads.
+fn start() -> Result<Runtime, TransportError> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let workers = std::env::var(THREADS_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .unwrap_or(DEFAULT_WORKER_THREADS)
         .clamp(1, cores.max(1));
-    let runtime = Builder::new_multi_thread()
+    Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name("seltzer-transport")
         .enable_all()
@@ -58,24 +51,22 @@ pub fn handle() -> Result<Handle, TransportError> {
                 TransportErrorKind::Runtime,
                 format!("cannot start the transport runtime: {err}"),
             )
-        })?;
-    let handle = runtime.handle().clone();
-    *shared = Some((pid, runtime));
-    Ok(handle)
+        })
 }
 
 /// Stops the shared runtime: tasks are dropped (their connections close) and its threads
 /// get `timeout` to finish. Later calls to [`handle`] start a new runtime. Safe to call
 /// from a runtime thread (it then does not wait) and in a forked child (it only forgets).
 pub fn shutdown(timeout: Duration) {
-    let taken = SHARED.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let Some((owner, runtime)) = taken else {
-        return;
-    };
-    if owner != std::process::id() {
-        std::mem::forget(runtime);
-    } else if Handle::try_current().is_ok() {
-        // Waiting for threads from inside a runtime is not allowed (tokio would panic).
+    if let Some(runtime) = SHARED.take() {
+        stop(runtime, timeout);
+    }
+}
+
+/// Drops `runtime`'s tasks and gives its threads `timeout` to finish; from inside a
+/// runtime (where waiting is not allowed: tokio would panic) it does not wait.
+pub(super) fn stop(runtime: Runtime, timeout: Duration) {
+    if Handle::try_current().is_ok() {
         runtime.shutdown_background();
     } else {
         runtime.shutdown_timeout(timeout);
