@@ -1,8 +1,8 @@
 //! Sync clients on the caller-driven runtime (`driven.rs`) against the crate's mock
 //! server: paced delivery read by the waiting caller, bytes that came while it was away,
-//! several threads streaming at once through one client, preconnecting, and the async
-//! calls refused rather than left hanging. Keep-alive, the read timeout, the pool limit
-//! and dropping a body are tested on both runtimes in `tests.rs`.
+//! several threads streaming at once through one client, and the async calls refused
+//! rather than left hanging. Keep-alive, the read timeout, the pool limit and dropping a
+//! body are tested on both runtimes in `tests.rs`, preconnecting in `preconnect_tests.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -80,23 +80,6 @@ fn threads_streaming_at_once_through_one_client_share_its_connections() {
     assert_eq!(server.stats().requests, 160);
     // Each request finds the connection its thread's last body released in the pool.
     assert!(server.stats().connections <= 16, "{:?}", server.stats());
-}
-
-#[test]
-fn connections_opened_ahead_serve_later_requests() {
-    let server = server();
-    let client = driven_client(None);
-    let mut probe = chat(&server.url(), 1, &[]);
-    probe.method = "GET".to_owned();
-    probe.url = format!("{}/v1/models", server.url());
-    probe.body = bytes::Bytes::new();
-    let answered = client
-        .open_connections_blocking(probe, 3, Duration::from_secs(10))
-        .unwrap();
-    assert_eq!(answered, 3);
-    let mut resp = client.send_blocking(chat(&server.url(), 3, &[])).unwrap();
-    resp.body.read_to_end().unwrap();
-    assert_eq!(server.stats().connections, 3);
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::transport::test_util::{chat, client, server, wait_until};
-use crate::transport::{Client, ClientOptions, Request, Timeouts, TransportErrorKind};
+use crate::transport::test_util::{chat, client, client_on, server, wait_until};
+use crate::transport::{Client, ClientOptions, Request, RuntimeKind, Timeouts, TransportErrorKind};
 
 fn probe(url: &str) -> Request {
     Request {
@@ -76,4 +76,18 @@ fn nothing_listening_opens_none_and_a_bad_url_is_an_error() {
         .open_connections_blocking(probe("ftp://127.0.0.1/x"), 4, Duration::from_secs(5))
         .unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::UnsupportedProtocol);
+}
+
+#[test]
+fn a_caller_driven_client_opens_them_for_its_later_requests() {
+    let server = server();
+    let client = client_on(RuntimeKind::CallerDriven, None);
+    let url = format!("{}/v1/models", server.url());
+    let answered = client
+        .open_connections_blocking(probe(&url), 3, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(answered, 3);
+    let mut resp = client.send_blocking(chat(&server.url(), 3, &[])).unwrap();
+    resp.body.read_to_end().unwrap();
+    assert_eq!(server.stats().connections, 3);
 }
