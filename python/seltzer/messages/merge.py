@@ -21,39 +21,53 @@ def merge_dicts(left: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]
         TypeError: The same key holds values of different types.
     """
     merged = left.copy()
+    # A dict equal to the one before, whose merge changed nothing, changes nothing
+    # either: skipped (a stream's chunks mostly repeat the same metadata).
+    previous: dict[str, Any] | None = None
     for right in others:
-        for key, value in right.items():
-            if key not in merged or (value is not None and merged[key] is None):
-                merged[key] = value
-                continue
-            if value is None:
-                continue
-            current = merged[key]
-            if type(current) is not type(value):
-                raise TypeError(
-                    f'additional_kwargs["{key}"] already exists in this message,'
-                    " but with a different type."
-                )
-            if isinstance(current, str):
-                if (key == "index" and current.startswith("lc_")) or (
-                    key in _LABELS and current == value
-                ):
-                    continue
-                merged[key] = current + value
-            elif isinstance(current, dict):
-                merged[key] = merge_dicts(current, value)
-            elif isinstance(current, list):
-                merged[key] = merge_lists(current, value)
-            elif current == value:
-                continue
-            elif isinstance(current, int) and not isinstance(current, bool):
-                merged[key] = value if key in _LAST_WINS else current + value
-            else:
-                raise TypeError(
-                    f"Additional kwargs key {key} already exists in left dict and "
-                    f"value has unsupported type {type(current)}."
-                )
+        if previous is not None and right == previous:
+            continue
+        previous = right if _merge_into(merged, right) else None
     return merged
+
+
+def _merge_into(merged: dict[str, Any], right: dict[str, Any]) -> bool:
+    """Merges ``right`` into ``merged`` in place; True when that changed nothing."""
+    unchanged = True
+    for key, value in right.items():
+        if key not in merged or (value is not None and merged[key] is None):
+            merged[key] = value
+            unchanged = False
+            continue
+        if value is None:
+            continue
+        current = merged[key]
+        if type(current) is not type(value):
+            raise TypeError(
+                f'additional_kwargs["{key}"] already exists in this message,'
+                " but with a different type."
+            )
+        if isinstance(current, str):
+            if (key == "index" and current.startswith("lc_")) or (
+                key in _LABELS and current == value
+            ):
+                continue
+            merged[key] = current + value
+        elif isinstance(current, dict):
+            merged[key] = merge_dicts(current, value)
+        elif isinstance(current, list):
+            merged[key] = merge_lists(current, value)
+        elif current == value:
+            continue
+        elif isinstance(current, int) and not isinstance(current, bool):
+            merged[key] = value if key in _LAST_WINS else current + value
+        else:
+            raise TypeError(
+                f"Additional kwargs key {key} already exists in left dict and "
+                f"value has unsupported type {type(current)}."
+            )
+        unchanged = False
+    return unchanged
 
 
 def merge_lists(left: list[Any] | None, *others: list[Any] | None) -> list[Any] | None:

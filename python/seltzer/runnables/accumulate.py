@@ -20,7 +20,15 @@ class ChunkAccumulator:
     at a time is quadratic.
     """
 
-    __slots__ = ("_addable", "_messages", "_pending", "_stop_after_unaddable", "_value")
+    __slots__ = (
+        "_addable",
+        "_keep",
+        "_kind",
+        "_messages",
+        "_pending",
+        "_stop_after_unaddable",
+        "_value",
+    )
 
     def __init__(self, *, stop_after_unaddable: bool) -> None:
         self._value: Any = None
@@ -28,6 +36,9 @@ class ChunkAccumulator:
         self._messages: ChunkGatherer | None = None  # a leading run of AIMessageChunks
         self._addable = True
         self._stop_after_unaddable = stop_after_unaddable
+        # The leading run's type and how a chunk of it is kept (once per token).
+        self._kind: type | None = None
+        self._keep: Any = None
 
     @property
     def value(self) -> Any:
@@ -37,27 +48,30 @@ class ChunkAccumulator:
 
     def add(self, chunk: Any) -> None:
         """Adds one chunk."""
-        messages = self._messages
-        if messages is not None and type(chunk) is AIMessageChunk:
-            messages.add(chunk)
+        if type(chunk) is self._kind:
+            self._keep(chunk)  # the leading run goes on
             return
+        messages = self._messages
         if (
             self._value is None
             and self._addable
             and messages is None
             and isinstance(chunk, (str, AIMessageChunk))
-            and (not self._pending or type(self._pending[0]) is type(chunk))
+            and not self._pending
         ):
+            self._kind = type(chunk)
             if type(chunk) is AIMessageChunk:
                 self._messages = messages = ChunkGatherer()
-                messages.add(chunk)
+                self._keep = messages.add
             else:
-                self._pending.append(chunk)
+                self._keep = self._pending.append
+            self._keep(chunk)
             return
         self._flush()
         self._add(chunk)
 
     def _flush(self) -> None:
+        self._kind = self._keep = None
         if self._messages is not None:
             self._value = self._messages.total()
             self._messages = None

@@ -380,12 +380,15 @@ class Runnable:
             **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
+        # With no handler nothing reads the totals: chunks pass through unsummed.
+        watched = bool(run.handlers)
 
         def replay() -> Iterator[Any]:
             if first is not _NOTHING:
                 yield first
             for chunk in inputs:
-                final_input.add(chunk)
+                if watched:
+                    final_input.add(chunk)
                 yield chunk
 
         try:
@@ -395,9 +398,11 @@ class Runnable:
                 iterator = tap.tap_output_iter(run.run_id, iterator)
             for chunk in iterator:
                 yield chunk
-                final_output.add(chunk)
+                if watched:
+                    final_output.add(chunk)
             for chunk in inputs:  # what the transformer left unread
-                final_input.add(chunk)
+                if watched:
+                    final_input.add(chunk)
         except BaseException as exc:
             run.on_chain_error(exc, inputs=final_input.value)
             raise
@@ -424,12 +429,15 @@ class Runnable:
             **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
+        # With no handler nothing reads the totals: chunks pass through unsummed.
+        watched = bool(run.handlers)
 
         async def replay() -> AsyncIterator[Any]:
             if first is not _NOTHING:
                 yield first
             async for chunk in inputs:
-                final_input.add(chunk)
+                if watched:
+                    final_input.add(chunk)
                 yield chunk
 
         source = transformer(replay(), **_extras(transformer, run, config, kwargs))
@@ -440,9 +448,11 @@ class Runnable:
                 iterator = tap.tap_output_aiter(run.run_id, source)
             async for chunk in iterator:
                 yield chunk
-                final_output.add(chunk)
+                if watched:
+                    final_output.add(chunk)
             async for chunk in inputs:
-                final_input.add(chunk)
+                if watched:
+                    final_input.add(chunk)
         except BaseException as exc:
             await run.aon_chain_error(exc, inputs=final_input.value)
             raise
