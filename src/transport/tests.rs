@@ -104,6 +104,30 @@ fn a_stalled_stream_gives_read_timeout_after_the_bytes_before_it() {
 }
 
 #[test]
+fn a_consumer_away_longer_than_the_read_timeout_gets_the_bytes_that_came_meanwhile() {
+    // The read timeout bounds waiting for the server, not the consumer's own pauses: a
+    // consumer that comes back after it (with bytes in the socket or buffered) reads on.
+    let server = server();
+    for runtime in RUNTIMES {
+        let mut req = chat(&server.url(), 20, &[(HEADER_ITL_MS, "20")]);
+        req.timeouts.read = Some(Duration::from_millis(150));
+        let mut resp = client_on(runtime, None).send_blocking(req).unwrap();
+        let mut got = resp.body.next_chunk().unwrap().unwrap().to_vec();
+        std::thread::sleep(Duration::from_millis(500));
+        while let Some(chunk) = resp.body.next_chunk().unwrap_or_else(|err| {
+            panic!("{runtime:?}: {err}");
+        }) {
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(
+            plain_texts(&got).concat(),
+            expected_text(7, 20, false),
+            "{runtime:?}"
+        );
+    }
+}
+
+#[test]
 fn a_slow_first_byte_gives_read_timeout() {
     let server = server();
     let mut req = chat(&server.url(), 3, &[(HEADER_TTFT_MS, "3000")]);
