@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use tokio::runtime::Runtime;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::AbortHandle;
 use tokio::time::Sleep;
@@ -192,8 +193,9 @@ pub struct Body {
     /// The response until reading starts.
     source: Option<Box<Source>>,
     task: Option<AbortHandle>,
-    /// Whether the task runs on the caller-driven runtime (a sync client's body).
-    driven: bool,
+    /// The caller-driven runtime its task runs on (a sync client's body), looked up
+    /// once rather than at every read.
+    driven: Option<Arc<Runtime>>,
 }
 
 impl fmt::Debug for Body {
@@ -222,7 +224,7 @@ impl Body {
         read_timeout: Option<Duration>,
         permit: Option<OwnedSemaphorePermit>,
         url: String,
-        driven: bool,
+        driven: Option<Arc<Runtime>>,
     ) -> Self {
         let mut body = Self {
             channel: ByteChannel::new(),
@@ -247,7 +249,7 @@ impl Body {
     /// The reading task's channel, starting the task on first use.
     fn channel(&mut self) -> &ByteChannel {
         if let Some(source) = self.source.take() {
-            self.task = start(*source, Arc::clone(&self.channel), self.driven);
+            self.task = start(*source, Arc::clone(&self.channel), self.driven.as_deref());
         }
         &self.channel
     }
@@ -265,9 +267,9 @@ impl Body {
                 "Body::next_chunk blocks; from async code use poll_next or try_next",
             ));
         }
-        if self.driven {
-            let channel = self.channel();
-            return driven::drive(channel.take()).and_then(coalesced);
+        if let Some(runtime) = &self.driven {
+            // (Its task started with the body.)
+            return driven::drive_on(runtime, self.channel.take()).and_then(coalesced);
         }
         coalesced(self.channel().take_blocking())
     }
@@ -287,10 +289,11 @@ impl Body {
                 "Body::next_chunk_for blocks; from async code use poll_next or try_next",
             )));
         }
-        if self.driven {
-            let channel = self.channel();
-            // The timer is made inside: it needs the runtime's context.
-            let taken = driven::drive(async { tokio::time::timeout(limit, channel.take()).await });
+        if let Some(runtime) = &self.driven {
+            // The timer is made inside: it needs the runtime's context. (The task started
+            // with the body.)
+            let take = async { tokio::time::timeout(limit, self.channel.take()).await };
+            let taken = driven::drive_on(runtime, take);
             return match taken {
                 Ok(Ok(taken)) => Some(received(taken)),
                 Ok(Err(_elapsed)) => None,
@@ -303,7 +306,7 @@ impl Body {
     /// All bytes that have arrived, without waiting: `None` when there are none yet (the
     /// wake callback, if set, then runs once something is ready); `Some(Ok(None))` at the end.
     pub fn try_next(&mut self) -> Option<Result<Option<Received>, TransportError>> {
-        if self.driven {
+        if self.driven.is_some() {
             return Some(Err(not_async()));
         }
         let taken: Take<Chunks, TransportError> = self.channel().try_take();
@@ -315,7 +318,7 @@ impl Body {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Bytes>, TransportError>> {
-        if self.driven {
+        if self.driven.is_some() {
             return Poll::Ready(Err(not_async()));
         }
         self.channel().poll_take(cx).map(coalesced)
@@ -349,19 +352,14 @@ fn not_async() -> TransportError {
     )
 }
 
-/// Spawns the task that moves chunks from `source` into `channel`: on the runtime that
-/// sent the request when `driven` (the caller-driven one), else on the shared one.
-fn start(mut source: Source, channel: Arc<ByteChannel>, driven: bool) -> Option<AbortHandle> {
-    let handle = if driven {
-        tokio::runtime::Handle::try_current().map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::Runtime,
-                "a sync client's body must start on the runtime that sent its request",
-            )
-        })
-    } else {
-        runtime::handle()
-    };
+/// Spawns the task that moves chunks from `source` into `channel`: on `driven` (the
+/// caller-driven runtime) for a sync client's body, else on the shared runtime.
+fn start(
+    mut source: Source,
+    channel: Arc<ByteChannel>,
+    driven: Option<&Runtime>,
+) -> Option<AbortHandle> {
+    let handle = driven.map_or_else(runtime::handle, |driven| Ok(driven.handle().clone()));
     let handle = match handle {
         Ok(handle) => handle,
         Err(err) => {
@@ -439,9 +437,9 @@ impl Drop for Body {
         if let Some(task) = self.task.as_ref().filter(|task| !task.is_finished()) {
             // Dropping the task drops the response mid-body: hyper closes the connection.
             task.abort();
-            if self.driven {
+            if let Some(runtime) = &self.driven {
                 // Nothing runs the caller-driven runtime until the next wait: run it now.
-                driven::settle();
+                driven::settle_on(runtime);
             }
         }
     }

@@ -233,7 +233,12 @@ impl Client {
                 Ok(response) => {
                     let head = head_of(&response);
                     let (timeout, url) = (request.timeouts.read, prepared.shown);
-                    let body = Body::new(response, timeout, permit, url, self.driven);
+                    let driven = if self.driven {
+                        Some(driven::runtime()?)
+                    } else {
+                        None
+                    };
+                    let body = Body::new(response, timeout, permit, url, driven);
                     return Ok(Response { head, body });
                 }
             }

@@ -22,8 +22,13 @@ static DRIVEN: PerProcess<Arc<Runtime>> = PerProcess::new();
 /// Times [`settle`] lets the runtime run its ready tasks.
 const SETTLE_TURNS: usize = 4;
 
-/// The caller-driven runtime, started on first use (and again in a forked child).
-fn runtime() -> Result<Arc<Runtime>, TransportError> {
+/// The caller-driven runtime, started on first use (and again in a forked child). Its
+/// lookup takes a lock and asks the process id: a reader that waits on the runtime
+/// again and again looks it up once and uses [`drive_on`].
+///
+/// # Errors
+/// [`TransportErrorKind::Runtime`] when it cannot start.
+pub fn runtime() -> Result<Arc<Runtime>, TransportError> {
     let start = || {
         Builder::new_current_thread()
             .enable_all()
@@ -47,29 +52,43 @@ fn runtime() -> Result<Arc<Runtime>, TransportError> {
 /// [`TransportErrorKind::Runtime`] when called from inside any tokio runtime (that would
 /// deadlock it) or when the runtime cannot start.
 pub fn drive<F: Future>(future: F) -> Result<F::Output, TransportError> {
+    let runtime = runtime()?;
+    drive_on(&runtime, future)
+}
+
+/// [`drive`] on `runtime`, the caller-driven runtime as [`runtime`] gave it.
+///
+/// # Errors
+/// [`TransportErrorKind::Runtime`] when called from inside any tokio runtime.
+pub fn drive_on<F: Future>(runtime: &Runtime, future: F) -> Result<F::Output, TransportError> {
     if Handle::try_current().is_ok() {
         return Err(TransportError::new(
             TransportErrorKind::Runtime,
             "a sync transport call was made from inside an async runtime; use the async transport there",
         ));
     }
-    Ok(runtime()?.block_on(future))
+    Ok(runtime.block_on(future))
 }
 
 /// Lets the runtime run what is ready now (tasks just aborted are dropped, connections
 /// just released are closed), so that it happens at once rather than at the next wait.
 /// Does nothing inside a runtime or when the runtime has not started.
 pub fn settle() {
+    if let Some(runtime) = DRIVEN.get(Arc::clone) {
+        settle_on(&runtime);
+    }
+}
+
+/// [`settle`] on `runtime`, the caller-driven runtime as [`runtime`] gave it.
+pub fn settle_on(runtime: &Runtime) {
     if Handle::try_current().is_ok() {
         return;
     }
-    if let Some(runtime) = DRIVEN.get(Arc::clone) {
-        runtime.block_on(async {
-            for _ in 0..SETTLE_TURNS {
-                tokio::task::yield_now().await;
-            }
-        });
-    }
+    runtime.block_on(async {
+        for _ in 0..SETTLE_TURNS {
+            tokio::task::yield_now().await;
+        }
+    });
 }
 
 /// Stops the runtime: its tasks are dropped (their connections close). Unless another
