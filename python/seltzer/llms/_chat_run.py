@@ -24,7 +24,7 @@ def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) 
         message.response_metadata = {**info, **message.response_metadata}
 
 
-def _token_route(run: RunManager) -> tuple[bool, Callable[[AIMessageChunk], None] | None]:
+def _token_route(run: RunManager) -> tuple[bool, Callable[[AIMessageChunk], bool] | None]:
     """How a run's streamed chunks reach its handlers, decided once per run: whether
     through ``on_llm_new_token`` (as ``_hears_tokens`` says), else the function that
     gives each chunk to ``astream_events``' handler directly (None: it wants none).

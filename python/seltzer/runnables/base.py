@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from seltzer.runnables.accumulate import ChunkAccumulator
-from seltzer.runnables.callbacks import CallbackManager, RunManager
+from seltzer.runnables.callbacks import CallbackManager, RunManager, StreamTap
 from seltzer.runnables.config import (
     RunnableConfig,
     ensure_config,
@@ -391,12 +391,11 @@ class Runnable:
                     final_input.add(chunk)
                 yield chunk
 
+        send = (run.stream_tap() or _NO_TAP).output_sender(run.run_id, sync=True)
         try:
-            iterator = transformer(replay(), **_extras(transformer, run, config, kwargs))
-            tap = run.stream_tap()
-            if tap is not None:
-                iterator = tap.tap_output_iter(run.run_id, iterator)
-            for chunk in iterator:
+            for chunk in transformer(replay(), **_extras(transformer, run, config, kwargs)):
+                if send is not None:
+                    send(chunk)
                 yield chunk
                 if watched:
                     final_output.add(chunk)
@@ -441,12 +440,12 @@ class Runnable:
                 yield chunk
 
         source = transformer(replay(), **_extras(transformer, run, config, kwargs))
-        iterator = source
+        tap = run.stream_tap() or _NO_TAP
+        send = tap.output_sender(run.run_id)
         try:
-            tap = run.stream_tap()
-            if tap is not None:
-                iterator = tap.tap_output_aiter(run.run_id, source)
-            async for chunk in iterator:
+            async for chunk in source:
+                if send is not None and send(chunk):
+                    await tap.make_way()
                 yield chunk
                 if watched:
                     final_output.add(chunk)
@@ -457,12 +456,12 @@ class Runnable:
             await run.aon_chain_error(exc, inputs=final_input.value)
             raise
         finally:
-            await _aclose(iterator)
             await _aclose(source)
         await run.aon_chain_end(final_output.value, inputs=final_input.value)
 
 
 _NOTHING: Any = object()
+_NO_TAP = StreamTap()  # a run no astream_events handler watches
 
 
 async def _aclose(iterator: Any) -> None:

@@ -6,7 +6,7 @@ tags, metadata and handlers down to child runs the way LangChain does."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from seltzer.runnables.config import uuid7
@@ -20,13 +20,20 @@ __all__ = ["CallbackManager", "RunManager", "StreamTap"]
 class StreamTap:
     """Base of the handlers that also see a run's output stream (``astream_events``)."""
 
-    def tap_output_aiter(self, run_id: uuid.UUID, output: Any) -> Any:
-        """Returns ``output`` (an async iterator), observed."""
-        return output
+    def output_sender(
+        self, run_id: uuid.UUID, *, sync: bool = False
+    ) -> Callable[[Any], bool] | None:
+        """What the loop over run ``run_id``'s output calls with each chunk before
+        passing it on (asked once, after the run started); None when nothing is.
 
-    def tap_output_iter(self, run_id: uuid.UUID, output: Any) -> Any:
-        """Returns ``output`` (an iterator), observed."""
-        return output
+        It returns True when the producer should ``await make_way()`` first. ``sync``:
+        the loop is a generator, which may be resumed from any thread (it never makes
+        way).
+        """
+        return None
+
+    async def make_way(self) -> None:
+        """Lets the consumer of the events take its backlog (see ``output_sender``)."""
 
 
 class _Scope:

@@ -59,10 +59,10 @@ class Channel:
 
     async def make_way(self) -> None:
         """Lets the consumer run first if it was woken and ``BACKLOG`` items wait for
-        it; else returns at once. Only from a task on the loop's thread. The caller
-        is held back one loop turn at most, and once per wake-up: a consumer that does
-        not come (busy elsewhere, or no longer iterating) is not waited for again."""
-        if self._woken and len(self._items) >= BACKLOG:
+        it; else (and off the loop's thread) returns at once. The caller is held back
+        one loop turn at most, and once per wake-up: a consumer that does not come
+        (busy elsewhere, or no longer iterating) is not waited for again."""
+        if self._woken and len(self._items) >= BACKLOG and threading.get_ident() == self._thread:
             self._woken = False
             await asyncio.sleep(0)
 

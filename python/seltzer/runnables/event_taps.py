@@ -6,7 +6,7 @@ out once per run, so each chunk costs one dict and one append to the channel."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from seltzer.runnables.callbacks import StreamTap
@@ -41,61 +41,48 @@ class StreamEventTap(StreamTap):
         send: Callable[[dict[str, Any]], None],
         *,
         own_parent_ids: bool,
-    ) -> Callable[[Any], None] | None:
-        """What sends the ``event`` of each streamed chunk of a run; None when the
-        run's events are filtered out. ``own_parent_ids``: each event gets its own
-        ``parent_ids`` list (as from ``on_llm_new_token``), else they share one (as
-        from a tapped stream)."""
+    ) -> Callable[[Any], bool] | None:
+        """What sends the ``event`` of each streamed chunk of a run, and returns
+        whether the consumer has a backlog (``make_way``); None when the run's events
+        are filtered out. ``own_parent_ids``: each event gets its own ``parent_ids``
+        list (as from ``on_llm_new_token``), else they share one (as from an output
+        stream)."""
         if not info["kept"]:
             return None
-        run_id_str = str(run_id)
-        name = info["name"]
-        tags = info["tags"]
-        metadata = info["metadata"]
         parent_ids = self._parent_ids(run_id)
+        # Each event is a copy of this one with its own "data": a copy costs two thirds
+        # of building the dict anew.
+        template: dict[str, Any] = {
+            "event": event,
+            "data": None,
+            "run_id": str(run_id),
+            "name": info["name"],
+            "tags": info["tags"],
+            "metadata": info["metadata"],
+            "parent_ids": parent_ids,
+        }
+        copy = template.copy
+        backlog = self.channel.items
         if own_parent_ids:
 
-            def send_own(chunk: Any) -> None:
-                send(
-                    {
-                        "event": event,
-                        "data": {"chunk": chunk},
-                        "run_id": run_id_str,
-                        "name": name,
-                        "tags": tags,
-                        "metadata": metadata,
-                        "parent_ids": parent_ids.copy(),
-                    }
-                )
+            def send_own(chunk: Any) -> bool:
+                message = copy()
+                message["data"] = {"chunk": chunk}
+                message["parent_ids"] = parent_ids.copy()
+                send(message)
+                return len(backlog) >= BACKLOG
 
             return send_own
 
-        def send_shared(chunk: Any) -> None:
-            send(
-                {
-                    "event": event,
-                    "data": {"chunk": chunk},
-                    "run_id": run_id_str,
-                    "name": name,
-                    "tags": tags,
-                    "metadata": metadata,
-                    "parent_ids": parent_ids,
-                }
-            )
+        def send_shared(chunk: Any) -> bool:
+            message = copy()
+            message["data"] = {"chunk": chunk}
+            send(message)
+            return len(backlog) >= BACKLOG
 
         return send_shared
 
-    def _tap_sender(
-        self, run_id: uuid.UUID, send: Callable[[dict[str, Any]], None]
-    ) -> Callable[[Any], None] | None:
-        # The run starts (and so is known) only once its first chunk was asked for.
-        info = self.run_map.get(run_id)
-        if info is None:
-            return None
-        event = f"on_{info['run_type']}_stream"
-        return self._stream_sender(run_id, info, event, send, own_parent_ids=False)
-
-    def chunk_reporter(self, run_id: uuid.UUID) -> Callable[[Any], None] | None:
+    def chunk_reporter(self, run_id: uuid.UUID) -> Callable[[Any], bool] | None:
         """What ``on_llm_new_token`` does with each chunk of model run ``run_id``,
         worked out once, for a caller that stays on the calling thread.
 
@@ -121,40 +108,32 @@ class StreamEventTap(StreamTap):
         mine = object()
         return self.is_tapped.setdefault(run_id, mine) is mine
 
-    def tap_output_aiter(self, run_id: uuid.UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """``output``, observed: the first tap of a run sends its stream events as the
-        chunks pass; a later tap of the same run is ``output`` itself."""
-        return self._atap(run_id, output) if self._claim(run_id) else output
-
-    async def _atap(self, run_id: uuid.UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        first = await anext(output, _END)
-        if first is _END:
-            return
+    def _output_sender(self, run_id: uuid.UUID, *, sync: bool) -> Callable[[Any], bool] | None:
+        # The run starts (and so is known) only once its first chunk was asked for.
+        info = self.run_map.get(run_id)
+        if info is None:
+            return None
         channel = self.channel
-        # An async generator stays on its loop's thread.
-        send = self._tap_sender(run_id, channel.sender())
-        if send is None:
-            yield first
-            async for chunk in output:
-                yield chunk
-            return
-        send(first)
-        yield first
-        if not channel.on_loop_thread():
-            async for chunk in output:
-                send(chunk)
-                yield chunk
-            return
-        backlog = channel.items
-        async for chunk in output:
-            send(chunk)
-            if len(backlog) >= BACKLOG:
-                await channel.make_way()
-            yield chunk
+        # A generator may be resumed from any thread: its sends check each time.
+        send = channel.send if sync else channel.sender()
+        event = f"on_{info['run_type']}_stream"
+        return self._stream_sender(run_id, info, event, send, own_parent_ids=False)
+
+    def output_sender(
+        self, run_id: uuid.UUID, *, sync: bool = False
+    ) -> Callable[[Any], bool] | None:
+        """Sends the stream events of run ``run_id``'s output, if this is the run's
+        first tap (a later one sends nothing) and the filter keeps the run."""
+        return self._output_sender(run_id, sync=sync) if self._claim(run_id) else None
+
+    async def make_way(self) -> None:
+        """Lets the consumer take its backlog first (see ``Channel.make_way``)."""
+        await self.channel.make_way()
 
     async def drain(self, run_id: uuid.UUID, output: AsyncIterator[Any]) -> None:
-        """Runs ``output`` (on the channel's loop) to its end, as ``tap_output_aiter``
-        would observe it, without passing its chunks on: the root's stream."""
+        """Runs ``output`` (on the channel's loop) to its end, sending the stream events
+        of run ``run_id`` as ``output_sender`` would, without passing its chunks on:
+        the root's stream."""
         if not self._claim(run_id):
             async for _ in output:
                 pass
@@ -162,35 +141,13 @@ class StreamEventTap(StreamTap):
         first = await anext(output, _END)
         if first is _END:
             return
-        channel = self.channel
-        send = self._tap_sender(run_id, channel.sender())
+        send = self._output_sender(run_id, sync=False)
         if send is None:
             async for _ in output:
                 pass
             return
         send(first)
-        backlog = channel.items
+        channel = self.channel
         async for chunk in output:
-            send(chunk)
-            if len(backlog) >= BACKLOG:
+            if send(chunk):
                 await channel.make_way()
-
-    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
-        """The sync twin of ``tap_output_aiter``."""
-        return self._tap(run_id, output) if self._claim(run_id) else output
-
-    def _tap(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
-        first = next(output, _END)
-        if first is _END:
-            return
-        # A generator may be resumed from any thread: send checks each time.
-        send = self._tap_sender(run_id, self.channel.send)
-        if send is None:
-            yield first
-            yield from output
-            return
-        send(first)
-        yield first
-        for chunk in output:
-            send(chunk)
-            yield chunk

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from seltzer.messages.base import dump
@@ -84,23 +84,20 @@ class _RunLogHandler(StreamTap):
         data["output"] = output
         self._send(entry, "end", data)
 
-    async def tap_output_aiter(
-        self, run_id: uuid.UUID, output: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        """Passes ``output`` through, sending a stream event per chunk of a kept run."""
-        async for chunk in output:
-            entry = self.entries.get(run_id) if run_id != self.root_id else None
-            if entry is not None:
-                self._send(entry, "stream", {"chunk": chunk})
-            yield chunk
+    def output_sender(
+        self, run_id: uuid.UUID, *, sync: bool = False
+    ) -> Callable[[Any], bool] | None:
+        """Sends a stream event per chunk of a kept run below the root."""
+        if run_id == self.root_id:
+            return None
 
-    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
-        """The sync twin of ``tap_output_aiter``."""
-        for chunk in output:
-            entry = self.entries.get(run_id) if run_id != self.root_id else None
+        def send(chunk: Any) -> bool:
+            entry = self.entries.get(run_id)
             if entry is not None:
                 self._send(entry, "stream", {"chunk": chunk})
-            yield chunk
+            return False
+
+        return send
 
     def on_chat_model_start(
         self,
