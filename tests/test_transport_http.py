@@ -711,6 +711,34 @@ def test_read_timeout_bounds_each_read_not_the_whole_body(
     assert response.content == b"01234567"
 
 
+def test_a_sync_consumer_pausing_between_reads_has_the_whole_read_timeout_each_time(
+    server: LoopbackServer,
+) -> None:
+    """As with httpx's own transport, the read timeout bounds each wait for the server,
+    not the time between pieces: pieces 0.3 s apart under a 0.2 s read timeout, read by
+    a consumer that works 0.25 s on each, all arrive."""
+
+    @server.route("/slow")
+    def slow(conn: Conn) -> None:
+        conn.head(200, {"content-type": "text/plain"})
+        for i in range(3):
+            conn.send(b"%d" % i)
+            time.sleep(0.3)
+        conn.end()
+
+    timeout = httpx.Timeout(5.0, read=0.2)
+    for transport in (httpx.HTTPTransport(), HTTPTransport()):
+        got = []
+        with (
+            httpx.Client(transport=transport, timeout=timeout) as client,
+            client.stream("GET", server.url + "/slow") as response,
+        ):
+            for piece in response.iter_raw():
+                got.append(piece)
+                time.sleep(0.25)
+        assert b"".join(got) == b"012", type(transport)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_slot_freed_in_time_ends_the_pool_wait(mock: Any, mode: str) -> None:
     limits = httpx.Limits(max_connections=1)

@@ -214,7 +214,9 @@ class _Options:
     does (its runtime waits while the event loop runs). The sync one does not by default:
     the caller's own thread reads the socket while it waits, which costs one thread
     wake-up per read instead of two, and bytes that came while it was busy are read (and
-    stamped) together when it next asks, as with httpx's own transport."""
+    stamped) together when it next asks, as with httpx's own transport. The read timeout
+    then bounds each wait for the server, as httpx's does; reading ahead, it bounds the
+    time between chunks from the server, whatever the caller does meanwhile."""
 
     #: Whether this kind's requests run on the runtime their caller drives (sync only).
     _SYNC = False

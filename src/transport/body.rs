@@ -4,13 +4,16 @@
 //! ([`Body::next_chunk`]), polled ([`Body::poll_next`]) or tried with a wake callback
 //! ([`Body::try_next`], [`Body::set_wake`]). On the shared runtime the task reads ahead of
 //! the consumer; a sync client's body (on the caller-driven runtime, `driven.rs`) is read
-//! while its consumer waits, and only blocking. The read timeout applies between chunks.
+//! while its consumer waits, and only blocking. The read timeout applies between chunks;
+//! on the caller-driven runtime it counts from the later of the last chunk and the start
+//! of the consumer's wait (as httpx's does per read), since its task reads only then.
 //! Dropping the body aborts the task, which closes the connection at once. Bytes stay
 //! content-encoded; readers that decode them in Rust undo the encoding with `encoding.rs`.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -42,6 +45,8 @@ pub(crate) struct Source {
     deadline: Option<Pin<Box<Sleep>>>,
     /// When the last chunk arrived, or when waiting for the next one began.
     last_read: Instant,
+    /// When the consumer of a caller-driven body began its wait (None elsewhere).
+    waits: Option<Arc<WaitClock>>,
     /// The connection slot, given back when the body is done or dropped.
     _permit: Option<OwnedSemaphorePermit>,
     /// The URL for messages, without query string.
@@ -78,8 +83,15 @@ impl Source {
                     .map(|chunk| chunk.map(|c| (c, at)))
                     .map_err(|err| TransportError::from_body(&err, &self.url));
             }
-            let due = self.last_read + limit;
-            if Instant::now() >= due {
+            let now = Instant::now();
+            let due = match self.waits.as_ref().map(|waits| waits.since()) {
+                None => self.last_read + limit,
+                Some(Some(since)) => since.max(self.last_read) + limit,
+                // Another thread ran the task meanwhile: its consumer's pause is no
+                // wait for the server. Look again later.
+                Some(None) => now + limit,
+            };
+            if now >= due {
                 return Err(TransportError::new(
                     TransportErrorKind::ReadTimeout,
                     format!(
@@ -116,6 +128,45 @@ impl Source {
         self.last_read = at;
         read.map(|chunk| chunk.map(|c| (c, at)))
             .map_err(|err| TransportError::from_body(&err, &self.url))
+    }
+}
+
+/// When the consumer of a caller-driven body began its current wait, if it waits: its
+/// task reads mostly while the consumer waits (or while another thread drives the
+/// runtime), and time the consumer spends away must not count against the server. A
+/// clock read and two stores per wait; read only when the read deadline fires.
+pub(crate) struct WaitClock {
+    base: Instant,
+    /// Nanoseconds from `base` to the start of the wait; [`AWAY`] between waits.
+    started: AtomicU64,
+}
+
+/// The consumer is not waiting.
+const AWAY: u64 = u64::MAX;
+
+impl WaitClock {
+    fn new() -> Self {
+        Self {
+            base: Instant::now(),
+            started: AtomicU64::new(AWAY),
+        }
+    }
+
+    /// The consumer begins to wait now.
+    fn start(&self) {
+        let nanos = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(AWAY - 1);
+        self.started.store(nanos, Ordering::Relaxed);
+    }
+
+    /// The consumer took what came and went away.
+    fn stop(&self) {
+        self.started.store(AWAY, Ordering::Relaxed);
+    }
+
+    /// When the current wait began; None when the consumer is away.
+    fn since(&self) -> Option<Instant> {
+        let nanos = self.started.load(Ordering::Relaxed);
+        (nanos != AWAY).then(|| self.base + Duration::from_nanos(nanos))
     }
 }
 
@@ -196,6 +247,11 @@ pub struct Body {
     /// The caller-driven runtime its task runs on (a sync client's body), looked up
     /// once rather than at every read.
     driven: Option<Arc<Runtime>>,
+    /// On the caller-driven runtime with a read timeout: where a wait's start is noted.
+    waits: Option<Arc<WaitClock>>,
+    /// The next wait is a new one (the last call returned something), not the re-call
+    /// of a wait cut short by `next_chunk_for`'s limit (which goes on counting).
+    new_wait: bool,
 }
 
 impl fmt::Debug for Body {
@@ -226,6 +282,8 @@ impl Body {
         url: String,
         driven: Option<Arc<Runtime>>,
     ) -> Self {
+        let waits =
+            (driven.is_some() && read_timeout.is_some()).then(|| Arc::new(WaitClock::new()));
         let mut body = Self {
             channel: ByteChannel::new(),
             source: Some(Box::new(Source {
@@ -233,11 +291,14 @@ impl Body {
                 read_timeout,
                 deadline: None,
                 last_read: Instant::now(),
+                waits: waits.clone(),
                 _permit: permit,
                 url,
             })),
             task: None,
             driven,
+            waits,
+            new_wait: true,
         };
         // Read from the moment the head is in, not when the consumer first asks: on the
         // shared runtime each chunk is taken off the socket (and stamped) on arrival,
@@ -269,7 +330,14 @@ impl Body {
         }
         if let Some(runtime) = &self.driven {
             // (Its task started with the body.)
-            return driven::drive_on(runtime, self.channel.take()).and_then(coalesced);
+            if let Some(waits) = &self.waits {
+                waits.start();
+            }
+            let taken = driven::drive_on(runtime, self.channel.take());
+            if let Some(waits) = &self.waits {
+                waits.stop();
+            }
+            return taken.and_then(coalesced);
         }
         coalesced(self.channel().take_blocking())
     }
@@ -290,10 +358,18 @@ impl Body {
             )));
         }
         if let Some(runtime) = &self.driven {
+            if let Some(waits) = self.waits.as_ref().filter(|_| self.new_wait) {
+                waits.start();
+            }
             // The timer is made inside: it needs the runtime's context. (The task started
             // with the body.)
             let take = async { tokio::time::timeout(limit, self.channel.take()).await };
             let taken = driven::drive_on(runtime, take);
+            // A wait cut short by `limit` goes on at the caller's next call.
+            self.new_wait = !matches!(taken, Ok(Err(_)));
+            if let Some(waits) = self.waits.as_ref().filter(|_| self.new_wait) {
+                waits.stop();
+            }
             return match taken {
                 Ok(Ok(taken)) => Some(received(taken)),
                 Ok(Err(_elapsed)) => None,

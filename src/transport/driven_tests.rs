@@ -1,14 +1,15 @@
 //! Sync clients on the caller-driven runtime (`driven.rs`) against the crate's mock
 //! server: paced delivery read by the waiting caller, bytes that came while it was away,
 //! several threads streaming at once through one client, and the async calls refused
-//! rather than left hanging. Keep-alive, the read timeout, the pool limit and dropping a
+//! rather than left hanging, and the read timeout counted per wait of the caller (its
+//! pauses between reads are no wait for the server). Keep-alive, the read timeout, the pool limit and dropping a
 //! body are tested on both runtimes in `tests.rs`, preconnecting in `preconnect_tests.rs`.
 
 use std::time::{Duration, Instant};
 
 use super::test_util::{chat, client_on, plain_texts, server};
 use super::*;
-use crate::mock::{expected_text, HEADER_ITL_MS};
+use crate::mock::{expected_text, HEADER_FAULT, HEADER_ITL_MS};
 
 fn driven_client(max_connections: Option<usize>) -> Client {
     client_on(RuntimeKind::CallerDriven, max_connections)
@@ -52,6 +53,46 @@ fn bytes_that_came_while_the_caller_was_away_are_taken_in_one_read() {
     }
     assert_eq!(takes.iter().sum::<usize>(), 10, "{takes:?}");
     assert!(takes.iter().filter(|&&n| n > 0).count() <= 2, "{takes:?}");
+}
+
+#[test]
+fn a_caller_that_pauses_between_reads_has_the_whole_read_timeout_for_each_wait() {
+    // Tokens 300 ms apart, a 200 ms read timeout, and a caller that works 250 ms on each
+    // take: each of its waits lasts about 50 ms. As with httpx, that is no timeout, though
+    // 300 ms pass between chunks.
+    let server = server();
+    let mut req = chat(&server.url(), 4, &[(HEADER_ITL_MS, "300")]);
+    req.timeouts.read = Some(Duration::from_millis(200));
+    let mut resp = driven_client(None).send_blocking(req).unwrap();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.body.next_chunk().unwrap() {
+        body.extend_from_slice(&chunk);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(plain_texts(&body).concat(), expected_text(7, 4, false));
+}
+
+#[test]
+fn a_wait_resumed_after_its_limit_still_times_out_on_a_stalled_server() {
+    // `next_chunk_for` returns empty-handed so that the caller can check for signals;
+    // calling again continues the same wait, and the read timeout still fires.
+    let server = server();
+    let mut req = chat(&server.url(), 10, &[(HEADER_FAULT, "stall@2:3000")]);
+    req.timeouts.read = Some(Duration::from_millis(200));
+    let start = Instant::now();
+    let mut resp = driven_client(None).send_blocking(req).unwrap();
+    let mut body = Vec::new();
+    let err = loop {
+        match resp.body.next_chunk_for(Duration::from_millis(20)) {
+            None => {}
+            Some(Ok(Some(read))) => body.extend_from_slice(&read.bytes),
+            Some(Ok(None)) => panic!("no timeout"),
+            Some(Err(err)) => break err,
+        }
+    };
+    assert_eq!(err.kind(), TransportErrorKind::ReadTimeout, "{err}");
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(plain_texts(&body).len(), 2);
 }
 
 #[test]
