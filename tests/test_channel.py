@@ -10,6 +10,13 @@ import threading
 from seltzer.runnables.channel import BACKLOG, Channel
 
 
+def push(channel: Channel, item: int) -> None:
+    """How a producer on the loop's thread sends without a call into the channel."""
+    channel.items.append(item)
+    if channel.asleep:
+        channel.wake()
+
+
 def test_items_arrive_in_order_from_the_loop_and_from_threads() -> None:
     async def main() -> list[int]:
         channel = Channel(asyncio.get_running_loop())
@@ -21,9 +28,8 @@ def test_items_arrive_in_order_from_the_loop_and_from_threads() -> None:
             worker = threading.Thread(target=lambda: [channel.send(i) for i in range(5, 10)])
             worker.start()
             await asyncio.to_thread(worker.join)
-            push = channel.sender()
             for i in range(10, 15):
-                push(i)
+                push(channel, i)
             channel.close()
 
         task = asyncio.create_task(produce())
@@ -70,13 +76,12 @@ def test_producer_makes_way_for_a_woken_consumer_only() -> None:
 
         consumer = asyncio.create_task(consume())
         await asyncio.sleep(0)  # the consumer waits for items
-        push = channel.sender()
         for i in range(BACKLOG):
-            push(i)
+            push(channel, i)
         await channel.make_way()  # woken, with a backlog: it runs first
         after_way = len(taken)
         for i in range(BACKLOG):
-            push(i)
+            push(channel, i)
         ran = False
 
         async def other() -> None:

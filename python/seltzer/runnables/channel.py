@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 __all__ = ["BACKLOG", "Channel"]
@@ -25,13 +25,16 @@ class Channel:
     """Items in the order sent; iteration ends once ``close`` was called and every
     item sent before it was taken."""
 
-    __slots__ = ("_closed", "_items", "_loop", "_thread", "_waiter", "_woken")
+    __slots__ = ("_closed", "_items", "_loop", "_thread", "_waiter", "_woken", "asleep")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._loop = loop
         self._thread = threading.get_ident()
         self._waiter: asyncio.Future[None] | None = None
+        #: The consumer waits for an item: a producer on the loop's thread that appends
+        #: to ``items`` itself (rather than calling ``send``) then calls ``wake``.
+        self.asleep = False
         self._woken = False
         self._closed = False
 
@@ -51,11 +54,6 @@ class Channel:
     def on_loop_thread(self) -> bool:
         """Whether the caller runs on the loop's thread."""
         return threading.get_ident() == self._thread
-
-    def sender(self) -> Callable[[Any], None]:
-        """``send`` for a caller that stays on the calling thread: without the
-        per-item thread check when that is the loop's thread."""
-        return self._push if threading.get_ident() == self._thread else self.send
 
     async def make_way(self) -> None:
         """Lets the consumer run first if it was woken and ``BACKLOG`` items wait for
@@ -80,26 +78,29 @@ class Channel:
             if self._closed:
                 return False
             self._waiter = self._loop.create_future()
+            self.asleep = True
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-                self._woken = False
+                self.asleep = self._woken = False
         return True
 
     def _push(self, item: Any) -> None:
         self._items.append(item)
-        if self._waiter is not None:
-            self._wake()
+        if self.asleep:
+            self.wake()
 
     def _finish(self) -> None:
         self._closed = True
-        self._wake()
+        self.wake()
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
+        """Wakes the consumer if it sleeps (on the loop's thread only)."""
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None  # the items that follow need no wake-up
+            self.asleep = False
             if not waiter.done():
                 waiter.set_result(None)
                 self._woken = True

@@ -38,15 +38,16 @@ class StreamEventTap(StreamTap):
         run_id: uuid.UUID,
         info: dict[str, Any],
         event: str,
-        send: Callable[[dict[str, Any]], None],
         *,
+        direct: bool,
         own_parent_ids: bool,
     ) -> Callable[[Any], bool] | None:
         """What sends the ``event`` of each streamed chunk of a run, and returns
         whether the consumer has a backlog (``make_way``); None when the run's events
-        are filtered out. ``own_parent_ids``: each event gets its own ``parent_ids``
-        list (as from ``on_llm_new_token``), else they share one (as from an output
-        stream)."""
+        are filtered out. ``direct``: it is called on the loop's thread only, and
+        appends to the channel itself (else it calls ``Channel.send``, from any
+        thread). ``own_parent_ids``: each event gets its own ``parent_ids`` list (as
+        from ``on_llm_new_token``), else they share one (as from an output stream)."""
         if not info["kept"]:
             return None
         parent_ids = self._parent_ids(run_id)
@@ -62,14 +63,32 @@ class StreamEventTap(StreamTap):
             "parent_ids": parent_ids,
         }
         copy = template.copy
-        backlog = self.channel.items
+        channel = self.channel
+        backlog = channel.items
+        if not direct:
+            send = channel.send
+
+            def send_any(chunk: Any) -> bool:
+                message = copy()
+                message["data"] = {"chunk": chunk}
+                if own_parent_ids:
+                    message["parent_ids"] = parent_ids.copy()
+                send(message)
+                return False
+
+            return send_any
+        # Once per token: the append and the wake-up check are written out here, not
+        # made in one more call.
+        append = backlog.append
         if own_parent_ids:
 
             def send_own(chunk: Any) -> bool:
                 message = copy()
                 message["data"] = {"chunk": chunk}
                 message["parent_ids"] = parent_ids.copy()
-                send(message)
+                append(message)
+                if channel.asleep:
+                    channel.wake()
                 return len(backlog) >= BACKLOG
 
             return send_own
@@ -77,7 +96,9 @@ class StreamEventTap(StreamTap):
         def send_shared(chunk: Any) -> bool:
             message = copy()
             message["data"] = {"chunk": chunk}
-            send(message)
+            append(message)
+            if channel.asleep:
+                channel.wake()
             return len(backlog) >= BACKLOG
 
         return send_shared
@@ -101,7 +122,8 @@ class StreamEventTap(StreamTap):
         if self.is_tapped.get(run_id):
             return None
         event = "on_chat_model_stream" if info["run_type"] == "chat_model" else "on_llm_stream"
-        return self._stream_sender(run_id, info, event, self.channel.sender(), own_parent_ids=True)
+        direct = self.channel.on_loop_thread()
+        return self._stream_sender(run_id, info, event, direct=direct, own_parent_ids=True)
 
     def _claim(self, run_id: uuid.UUID) -> bool:
         """Whether this is the run's first tap (the one that sends its events)."""
@@ -113,11 +135,10 @@ class StreamEventTap(StreamTap):
         info = self.run_map.get(run_id)
         if info is None:
             return None
-        channel = self.channel
         # A generator may be resumed from any thread: its sends check each time.
-        send = channel.send if sync else channel.sender()
+        direct = not sync and self.channel.on_loop_thread()
         event = f"on_{info['run_type']}_stream"
-        return self._stream_sender(run_id, info, event, send, own_parent_ids=False)
+        return self._stream_sender(run_id, info, event, direct=direct, own_parent_ids=False)
 
     def output_sender(
         self, run_id: uuid.UUID, *, sync: bool = False

@@ -80,10 +80,27 @@ class EventStreamHandler(StreamEventTap):
         self.parent_map: dict[uuid.UUID, uuid.UUID | None] = {}
         self.is_tapped: dict[uuid.UUID, Any] = {}
         self._keep_all = event_filter.everything
+        #: The input given to ``astream_events``, which the first event carries.
+        self.root_input: Any = None
+        self._first_run_id: str | None = None
 
     def _send(self, event: dict[str, Any], info: dict[str, Any]) -> None:
-        if info["kept"]:
-            self.channel.send(event)
+        """Sends a kept event: a run's start or end (or a token, when reported as a
+        callback). As LangChain does, the first event sent carries the root's input
+        (only known whole here: streaming steps start before it is), and the end of
+        that event's run carries none."""
+        if not info["kept"]:
+            return
+        if self._first_run_id is None:
+            event["data"]["input"] = self.root_input
+            self._first_run_id = event["run_id"]
+        elif (
+            event["run_id"] == self._first_run_id
+            and "input" in event["data"]
+            and event["event"].endswith("_end")
+        ):
+            del event["data"]["input"]
+        self.channel.send(event)
 
     def _start(
         self,
@@ -314,25 +331,13 @@ async def astream_events_v2(
         finally:
             channel.close()
 
+    handler.root_input = value
     task = asyncio.create_task(consume())
-    first_run_id = None
     events = channel.items
     try:
         # One wake-up for every event that arrived meanwhile.
         while await channel.more():
             while events:
-                event = events.popleft()
-                if first_run_id is None:
-                    # The root's input is only known whole here (streaming steps start
-                    # before it is); LangChain puts it in the first event, not the last.
-                    event["data"]["input"] = value
-                    first_run_id = event["run_id"]
-                elif (
-                    "input" in event["data"]
-                    and event["run_id"] == first_run_id
-                    and event["event"].endswith("_end")
-                ):
-                    del event["data"]["input"]
-                yield event
+                yield events.popleft()
     finally:
         await cancel(task)
