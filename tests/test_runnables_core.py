@@ -170,6 +170,22 @@ def source(chunks: list[str]) -> RunnableLambda:
     return RunnableLambda(gen, afunc=agen)
 
 
+def test_a_run_astream_events_leaves_out_still_sums_its_chunks_for_other_handlers() -> None:
+    # The events handler reads no totals of a run its filter leaves out; another
+    # handler on the same run still gets the whole output at its end.
+    recorder = Recorder()
+    chain = source(["Every", " valley", " story"]) | StrOutputParser()
+
+    async def main() -> list[Any]:
+        config: Any = {"callbacks": [recorder]}
+        events = chain.astream_events(None, config, exclude_types=["chain", "parser"])
+        return [event async for event in events]
+
+    assert asyncio.run(main()) == []
+    ends = [c for c in recorder.calls if c[0] == "chain_end"]
+    assert ends[-2:] == [("chain_end", "Every valley story")] * 2  # the parser, the chain
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_parsers_stream_through_sequences_and_lambdas_wait(mode: str) -> None:
     chunks = ["Every", " valley", " story"]

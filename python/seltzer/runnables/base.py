@@ -380,8 +380,8 @@ class Runnable:
             **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
-        # With no handler nothing reads the totals: chunks pass through unsummed.
-        watched = bool(run.handlers)
+        # When no handler reads the totals, chunks pass through unsummed.
+        watched = run.reads_totals()
 
         def replay() -> Iterator[Any]:
             if first is not _NOTHING:
@@ -428,8 +428,8 @@ class Runnable:
             **self._run_identity(config),
         )
         final_output = ChunkAccumulator(stop_after_unaddable=True)
-        # With no handler nothing reads the totals: chunks pass through unsummed.
-        watched = bool(run.handlers)
+        # When no handler reads the totals, chunks pass through unsummed.
+        watched = run.reads_totals()
 
         async def replay() -> AsyncIterator[Any]:
             if first is not _NOTHING:

@@ -35,6 +35,11 @@ class StreamTap:
     async def make_way(self) -> None:
         """Lets the consumer of the events take its backlog (see ``output_sender``)."""
 
+    def reads_totals(self, run_id: uuid.UUID) -> bool:
+        """Whether this handler reads what run ``run_id``'s end reports (its whole
+        input and output): a streaming run sums its chunks only if some handler does."""
+        return True
+
 
 class _Scope:
     """Handlers, tags and metadata, each split into what is inherited by child runs."""
@@ -295,6 +300,14 @@ class RunManager(_Scope):
         if tag is not None:
             manager.add_tags([tag], inherit=False)
         return manager
+
+    def reads_totals(self) -> bool:
+        """Whether any handler reads the whole input and output this run's end reports
+        (an ``astream_events`` handler does not for a run its filter leaves out)."""
+        return any(
+            not isinstance(handler, StreamTap) or handler.reads_totals(self.run_id)
+            for handler in self.handlers
+        )
 
     def stream_tap(self) -> StreamTap | None:
         """The ``astream_events`` handler among this run's handlers, if any."""

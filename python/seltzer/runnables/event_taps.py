@@ -125,6 +125,11 @@ class StreamEventTap(StreamTap):
         direct = self.channel.on_loop_thread()
         return self._stream_sender(run_id, info, event, direct=direct, own_parent_ids=True)
 
+    def reads_totals(self, run_id: uuid.UUID) -> bool:
+        """Only a kept run's end event reports its whole input and output."""
+        info = self.run_map.get(run_id)
+        return info is None or bool(info["kept"])
+
     def _claim(self, run_id: uuid.UUID) -> bool:
         """Whether this is the run's first tap (the one that sends its events)."""
         mine = object()
