@@ -197,16 +197,26 @@ def test_langchain_front_door(benchmark: Any, mock_url: str, side: str, api: str
 
 @pytest.mark.benchmark(group="events-overhead")
 @pytest.mark.parametrize("api", ["astream", "astream_events"])
-@pytest.mark.parametrize("runnable", ["chat", "chain"])
+@pytest.mark.parametrize("runnable", ["chat", "llm", "chain"])
 def test_seltzer_events_overhead(benchmark: Any, mock_url: str, runnable: str, api: str) -> None:
-    """A lone chat model (its ``on_chat_model_stream`` events), and the chain prompt |
-    chat model | StrOutputParser (its ``on_parser_stream`` events; three stream events
-    per token)."""
-    model = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+    """A lone chat model (its ``on_chat_model_stream`` events), a lone text model (its
+    ``on_llm_stream`` events), and the chain prompt | chat model | StrOutputParser (its
+    ``on_parser_stream`` events; three stream events per token)."""
+    model: Any = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
     target: Any = model
     value: Any = PROMPT
     wanted = "on_chat_model_stream"
-    if runnable != "chat":
+    reference = reference_text(mock_url, "chat")
+    if runnable == "llm":
+        model = target = llms.OpenAI(
+            model="gpt-3.5-turbo-instruct",
+            base_url=mock_url + "/v1",
+            api_key="sk-test",
+            max_tokens=TOKENS,
+        )
+        wanted = "on_llm_stream"
+        reference = reference_text(mock_url, "llm")
+    elif runnable == "chain":
         prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
         target = prompt | model | StrOutputParser()
         value = {"question": PROMPT}
@@ -227,7 +237,7 @@ def test_seltzer_events_overhead(benchmark: Any, mock_url: str, runnable: str, a
         return "".join(parts)
 
     try:
-        cpu_per_token(benchmark, lambda: runner.run(collect()), reference_text(mock_url, "chat"))
+        cpu_per_token(benchmark, lambda: runner.run(collect()), reference)
     finally:
         runner.run(model.aclose())
         runner.close()

@@ -1,18 +1,15 @@
 """The per-run helpers behind ``BaseChatModel``'s ``stream``, ``astream``, ``invoke``
-and ``ainvoke``: finishing each streamed chunk, routing chunks to a run's handlers,
-reporting a run's end or error, and turning gathered chunks or a parsed answer into
-the final ``ChatGeneration``."""
+and ``ainvoke``: finishing each streamed chunk, reporting a run's end or error, and
+turning gathered chunks or a parsed answer into the final ``ChatGeneration``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from seltzer.messages.gather import ChunkGatherer
 from seltzer.messages.kinds import RUN_ID_PREFIX, AIMessage, AIMessageChunk
 from seltzer.messages.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 from seltzer.runnables.callbacks import RunManager
-from seltzer.runnables.events import EventStreamHandler
 
 
 def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) -> None:
@@ -22,33 +19,6 @@ def _finish(message: AIMessageChunk, info: dict[str, Any] | None, run_tag: str) 
         message.id = run_tag
     if info:
         message.response_metadata = {**info, **message.response_metadata}
-
-
-def _token_route(run: RunManager) -> tuple[bool, Callable[[AIMessageChunk], bool] | None]:
-    """How a run's streamed chunks reach its handlers, decided once per run: whether
-    through ``on_llm_new_token`` (as ``_hears_tokens`` says), else the function that
-    gives each chunk to ``astream_events``' handler directly (None: it wants none).
-    The direct way serves only a run whose one handler is that handler; it makes the
-    same event as the callback, without the per-token dispatch. (For ``astream`` and
-    ``ainvoke``, which run on the loop that handler sends to.)"""
-    handlers = run.handlers
-    if len(handlers) == 1 and type(handlers[0]) is EventStreamHandler:
-        try:
-            return False, handlers[0].chunk_reporter(run.run_id)
-        except LookupError:
-            pass  # a run it never saw start: the callback reports that, as before
-    return _hears_tokens(run), None
-
-
-def _hears_tokens(run: RunManager) -> bool:
-    """Whether any handler wants each token. ``astream_events``' handler ignores the
-    tokens of a run whose output stream it taps (it reports that stream instead, and
-    registers the tap before pulling the first chunk), so when it is the only one the
-    per-token callback is skipped: same events, less work."""
-    for handler in run.handlers:
-        if not (isinstance(handler, EventStreamHandler) and handler.is_tapped.get(run.run_id)):
-            return True
-    return False
 
 
 def _result(gathered: ChunkGatherer) -> LLMResult:

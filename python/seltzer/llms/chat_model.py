@@ -15,13 +15,13 @@ from seltzer.llms._chat_run import (
     _finish,
     _finish_result,
     _from_stream,
-    _hears_tokens,
     _report_end,
     _report_error,
     _result,
-    _token_route,
 )
 from seltzer.llms._model import BaseModel
+from seltzer.llms._token_route import hears_tokens as _hears_tokens
+from seltzer.llms._token_route import token_route as _token_route
 from seltzer.llms.tools import to_openai_tool
 from seltzer.messages.base import BaseMessage
 from seltzer.messages.convert import to_prompt_value

@@ -10,7 +10,9 @@ from typing import Any
 from seltzer.endpoints import StreamRequest
 from seltzer.llms import _pacing
 from seltzer.llms._model import BaseModel
+from seltzer.llms._token_route import hears_tokens, token_route
 from seltzer.messages.convert import to_prompt_value
+from seltzer.messages.gather_text import GenerationGatherer
 from seltzer.messages.outputs import Generation, GenerationChunk, LLMResult
 from seltzer.runnables.callbacks import CallbackManager, RunManager
 from seltzer.runnables.config import RunnableConfig, ensure_config
@@ -99,25 +101,27 @@ class BaseLLM(BaseModel):
                 HTTP exchange fails.
         """
         run, request = self._start_stream(input, config, stop, kwargs)
-        watched = bool(run.handlers)
-        total: GenerationChunk | None = None
+        gathered = GenerationGatherer() if run.handlers else None
+        # Decided once: a tap on this run's stream is in place before the stream starts.
+        hears = hears_tokens(run)
         try:
             response = self._send_stream(request)
             del request  # sent: the stream keeps only its response
             try:
                 for token in iter_tokens(response, self.dialect):
-                    if watched:
+                    if gathered is not None:
                         chunk = self._chunk(token)
-                        run.on_llm_new_token(chunk.text, chunk=chunk)
-                        total = chunk if total is None else total + chunk
+                        if hears:
+                            run.on_llm_new_token(chunk.text, chunk=chunk)
+                        gathered.add(chunk)
                     yield token.text
             finally:
                 response.close()
         except BaseException as exc:
-            run.on_llm_error(exc, response=LLMResult([[total]] if total else []))
+            run.on_llm_error(exc, response=_partial(gathered))
             raise
-        if watched:
-            run.on_llm_end(_end(total))
+        if gathered is not None:
+            run.on_llm_end(_end(gathered.total()))
 
     async def astream(
         self,
@@ -130,25 +134,29 @@ class BaseLLM(BaseModel):
         """The async twin of ``stream``; cancelling it closes the response at once."""
         await _pacing.admit()
         run, request = await self._astart_stream(input, config, stop, kwargs)
-        watched = bool(run.handlers)
-        total: GenerationChunk | None = None
+        gathered = GenerationGatherer() if run.handlers else None
+        # Decided once: a tap on this run's stream is in place before the stream starts.
+        hears, report = token_route(run)
         try:
             response = await self._asend_stream(request)
             del request  # sent: the stream keeps only its response
             try:
                 async for token in aiter_tokens(response, self.dialect):
-                    if watched:
+                    if gathered is not None:
                         chunk = self._chunk(token)
-                        await run.aon_llm_new_token(chunk.text, chunk=chunk)
-                        total = chunk if total is None else total + chunk
+                        if hears:
+                            await run.aon_llm_new_token(chunk.text, chunk=chunk)
+                        elif report is not None:
+                            report(chunk)
+                        gathered.add(chunk)
                     yield token.text
             finally:
                 await response.aclose()
         except BaseException as exc:
-            await run.aon_llm_error(exc, response=LLMResult([[total]] if total else []))
+            await run.aon_llm_error(exc, response=_partial(gathered))
             raise
-        if watched:
-            await run.aon_llm_end(_end(total))
+        if gathered is not None:
+            await run.aon_llm_end(_end(gathered.total()))
 
     def invoke(
         self,
@@ -210,33 +218,39 @@ class BaseLLM(BaseModel):
     def _stream_result(
         self, run: RunManager, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> LLMResult:
-        total: GenerationChunk | None = None
+        gathered = GenerationGatherer()
         response = self._send_stream(self._request(prompt, stop, True, **kwargs))
         try:
             for token in iter_tokens(response, self.dialect):
                 chunk = self._chunk(token)
                 run.on_llm_new_token(chunk.text, chunk=chunk)
-                total = chunk if total is None else total + chunk
+                gathered.add(chunk)
         finally:
             response.close()
-        return _end(total)
+        return _end(gathered.total())
 
     async def _astream_result(
         self, run: RunManager, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
     ) -> LLMResult:
-        total: GenerationChunk | None = None
+        gathered = GenerationGatherer()
         response = await self._asend_stream(self._request(prompt, stop, True, **kwargs))
         try:
             async for token in aiter_tokens(response, self.dialect):
                 chunk = self._chunk(token)
                 await run.aon_llm_new_token(chunk.text, chunk=chunk)
-                total = chunk if total is None else total + chunk
+                gathered.add(chunk)
         finally:
             await response.aclose()
-        return _end(total)
+        return _end(gathered.total())
 
 
 def _end(total: GenerationChunk | None) -> LLMResult:
     if total is None:
         raise ValueError("No generation chunks were returned")
     return LLMResult([[total]])
+
+
+def _partial(gathered: GenerationGatherer | None) -> LLMResult:
+    """What an error callback reports: the sum of the chunks so far, if any."""
+    total = None if gathered is None else gathered.total()
+    return LLMResult([[total]] if total else [])
