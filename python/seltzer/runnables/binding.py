@@ -104,28 +104,22 @@ class RunnableBinding(Runnable):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """``bound.stream`` with the bound config and arguments."""
-        yield from self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
+        return self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
 
-    async def astream(
+    def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """``bound.astream`` with the bound config and arguments."""
-        async for chunk in self.bound.astream(
-            input, self._merge(config), **{**self.kwargs, **kwargs}
-        ):
-            yield chunk
+        return self.bound.astream(input, self._merge(config), **{**self.kwargs, **kwargs})
 
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """``bound.transform`` with the bound config and arguments."""
-        yield from self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
+        return self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
 
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """``bound.atransform`` with the bound config and arguments."""
-        async for chunk in self.bound.atransform(
-            input, self._merge(config), **{**self.kwargs, **kwargs}
-        ):
-            yield chunk
+        return self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs})

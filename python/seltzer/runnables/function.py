@@ -116,20 +116,19 @@ class RunnableLambda(Runnable):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Streams the function's yields (or its one result)."""
-        yield from self._stream_one(input, config, **kwargs)
+        return self._stream_one(input, config, **kwargs)
 
-    async def astream(
+    def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``."""
-        async for chunk in self._astream_one(input, config, **kwargs):
-            yield chunk
+        return self._astream_one(input, config, **kwargs)
 
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Waits for the whole input, then streams the function's output."""
-        yield from self._transform_stream_with_config(input, self._transform, config)
+        return self._transform_stream_with_config(input, self._transform, config)
 
     def _transform(
         self, chunks: Iterator[Any], run_manager: Any, config: RunnableConfig
@@ -156,12 +155,11 @@ class RunnableLambda(Runnable):
             return
         yield output
 
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``transform``."""
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
-            yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)
 
     async def _atransform(
         self, chunks: AsyncIterator[Any], run_manager: Any, config: RunnableConfig

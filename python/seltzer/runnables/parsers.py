@@ -69,18 +69,15 @@ class BaseOutputParser(Runnable):
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Parses a stream as it comes (see the subclasses for what each chunk gives)."""
-        yield from self._transform_stream_with_config(
-            input, self._transform, config, run_type="parser"
-        )
+        return self._transform_stream_with_config(input, self._transform, config, run_type="parser")
 
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``transform``."""
-        async for chunk in self._atransform_stream_with_config(
+        return self._atransform_stream_with_config(
             input, self._atransform, config, run_type="parser"
-        ):
-            yield chunk
+        )
 
     def _transform(self, chunks: Iterator[Any]) -> Iterator[Any]:
         for chunk in chunks:

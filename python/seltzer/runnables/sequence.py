@@ -85,37 +85,35 @@ class RunnableSequence(Runnable):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Streams the last step's output, chunks passing through streaming steps."""
-        yield from self._stream_one(input, config, **kwargs)
+        return self._stream_one(input, config, **kwargs)
 
-    async def astream(
+    def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``stream``."""
-        async for chunk in self._astream_one(input, config, **kwargs):
-            yield chunk
+        return self._astream_one(input, config, **kwargs)
 
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Streams a streamed input through the steps."""
-        yield from self._transform_stream_with_config(
+        return self._transform_stream_with_config(
             input,
             self._pipeline,
             patch_config(config, run_name=(config or {}).get("run_name") or self.name),
             **kwargs,
         )
 
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """The async twin of ``transform``."""
-        async for chunk in self._atransform_stream_with_config(
+        return self._atransform_stream_with_config(
             input,
             self._apipeline,
             patch_config(config, run_name=(config or {}).get("run_name") or self.name),
             **kwargs,
-        ):
-            yield chunk
+        )
 
     def _pipeline(
         self, input: Iterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
@@ -123,16 +121,16 @@ class RunnableSequence(Runnable):
         pipeline = input
         for step, step_config, step_kwargs in self._steps(run_manager, config, kwargs):
             pipeline = step.transform(pipeline, step_config, **step_kwargs)
-        yield from pipeline
+        return pipeline
 
-    async def _apipeline(
+    def _apipeline(
         self, input: AsyncIterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
     ) -> AsyncIterator[Any]:
+        # Each step's stream wraps the one before; the last is the sequence's output.
         pipeline = input
         for step, step_config, step_kwargs in self._steps(run_manager, config, kwargs):
             pipeline = step.atransform(pipeline, step_config, **step_kwargs)
-        async for chunk in pipeline:
-            yield chunk
+        return pipeline
 
     def _steps(
         self, run_manager: Any, config: RunnableConfig, kwargs: dict[str, Any]
