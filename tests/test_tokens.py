@@ -15,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import seltzer
+from seltzer.tokens import aiter_token_texts as atoken_texts
+from seltzer.tokens import iter_token_texts as token_texts
 from tests.conftest import MODES, run_async
 from tests.server import Conn, LoopbackServer
 
@@ -269,6 +271,35 @@ def test_tokens_from_an_httpx_response(server: LoopbackServer, mode: str) -> Non
     texts: list[str] = []
     response_items(server.url + "/chat", mode, "openai-chat", True, texts)
     assert texts == ["Hel", "lo"]
+
+
+def completion(text: str, *, finish: str | None = None) -> bytes:
+    payload = {"choices": [{"text": text, "index": 0, "finish_reason": finish}]}
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_token_texts_are_one_per_token_empty_ones_too(server: LoopbackServer, mode: str) -> None:
+    # What a text model's stream yields: a completion's last event often adds no text.
+    serve(server, "/c", [completion("Hel"), completion("lo"), completion("", finish="stop"), DONE])
+    url = server.url + "/c"
+    if mode == "sync":
+        with httpx.Client(timeout=5) as client, client.stream("POST", url) as response:
+            texts = list(token_texts(response, "openai-completions"))
+    else:
+
+        async def main() -> list[str]:
+            async with (
+                httpx.AsyncClient(timeout=5) as client,
+                client.stream("POST", url) as response,
+            ):
+                return [t async for t in atoken_texts(response, "openai-completions")]
+
+        texts = run_async(main(), mode)
+    assert texts == ["Hel", "lo", ""]
+    tokens: list[seltzer.TokenChunk] = []
+    response_items(url, mode, "openai-completions", False, tokens)
+    assert [t.text for t in tokens] == texts
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -311,9 +311,11 @@ def token_iterator(
     max_event_bytes: int = ...,
     strict: bool = True,
     text_only: bool = False,
+    keep_empty: bool = False,
     on_error: _OnError = None,
 ) -> ChunkIterator:
-    """``TokenChunk``s (``str`` texts with ``text_only``) from a byte iterable."""
+    """``TokenChunk``s (``str`` texts with ``text_only``: with ``keep_empty``, one per
+    token, "" for a token without text) from a byte iterable."""
 
 def token_async_iterator(
     source: AsyncIterable[_BytesLike] | ResponseBody,
@@ -324,6 +326,7 @@ def token_async_iterator(
     max_event_bytes: int = ...,
     strict: bool = True,
     text_only: bool = False,
+    keep_empty: bool = False,
     on_error: _OnError = None,
 ) -> AsyncChunkIterator:
     """The async twin of ``token_iterator``."""

@@ -101,6 +101,17 @@ def aiter_text(
     return _async(source, dialect, True, text_path, max_event_bytes, strict)  # type: ignore[no-any-return]
 
 
+def iter_token_texts(source: httpx.Response, dialect: str) -> Iterator[str]:
+    """Every token's text, "" for a token without any: what a text model's ``stream``
+    yields, made in Rust without a ``TokenChunk`` per token."""
+    return _sync(source, dialect, True, None, DEFAULT_MAX_EVENT_BYTES, True, keep_empty=True)  # type: ignore[no-any-return]
+
+
+def aiter_token_texts(source: httpx.Response, dialect: str) -> AsyncIterator[str]:
+    """The async twin of ``iter_token_texts``."""
+    return _async(source, dialect, True, None, DEFAULT_MAX_EVENT_BYTES, True, keep_empty=True)  # type: ignore[no-any-return]
+
+
 def _media_types(dialect: str) -> tuple[str, ...]:
     return NDJSON if dialect == "ollama" else EVENT_STREAM
 
@@ -112,6 +123,8 @@ def _sync(
     text_path: str | None,
     max_event_bytes: int,
     strict: bool,
+    *,
+    keep_empty: bool = False,
 ) -> Any:
     """The Rust iterator over a byte iterable, or over a checked response's bytes (whose
     transport errors become ``StreamInterrupted``)."""
@@ -126,6 +139,7 @@ def _sync(
         max_event_bytes=max_event_bytes,
         strict=strict,
         text_only=text_only,
+        keep_empty=keep_empty,
         on_error=on_error,
     )
 
@@ -137,6 +151,8 @@ def _async(
     text_path: str | None,
     max_event_bytes: int,
     strict: bool,
+    *,
+    keep_empty: bool = False,
 ) -> Any:
     """The async twin of ``_sync`` (the response is checked when iteration starts)."""
     on_error = None
@@ -149,5 +165,6 @@ def _async(
         max_event_bytes=max_event_bytes,
         strict=strict,
         text_only=text_only,
+        keep_empty=keep_empty,
         on_error=on_error,
     )

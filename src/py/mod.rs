@@ -80,13 +80,15 @@ fn sse_async_iterator(
     async_iterator(source, Pump::new(decoder, on_error))
 }
 
-/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or `str` texts only.
+/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or `str` texts only
+/// (with `keep_empty`, "" for a token without text too).
 fn token_chunks(
     dialect: &str,
     text_path: Option<&str>,
     max_event_bytes: usize,
     strict: bool,
     text_only: bool,
+    keep_empty: bool,
 ) -> PyResult<Box<dyn chunks::ChunkDecoder>> {
     let dialect = token_decoder::dialect(dialect, text_path)?;
     let max_event_bytes = check_max_event_bytes(max_event_bytes)?;
@@ -95,6 +97,7 @@ fn token_chunks(
             dialect,
             max_event_bytes,
             strict,
+            keep_empty,
         ))
     } else {
         Box::new(token_decoder::TokenChunks::new(
@@ -105,9 +108,10 @@ fn token_chunks(
     })
 }
 
-/// Iterator of `TokenChunk`s (or, with `text_only`, `str` texts) over byte chunks.
+/// Iterator of `TokenChunk`s (or, with `text_only`, `str` texts: with `keep_empty`,
+/// one per token, "" for a token without text) over byte chunks.
 #[pyfunction]
-#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, on_error = None))]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, on_error = None))]
 #[allow(clippy::too_many_arguments)]
 fn token_iterator(
     source: &Bound<'_, PyAny>,
@@ -116,15 +120,23 @@ fn token_iterator(
     max_event_bytes: usize,
     strict: bool,
     text_only: bool,
+    keep_empty: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
+    let decoder = token_chunks(
+        dialect,
+        text_path,
+        max_event_bytes,
+        strict,
+        text_only,
+        keep_empty,
+    )?;
     sync_iterator(source, Pump::new(decoder, on_error))
 }
 
 /// Async iterator of `TokenChunk`s (or `str` texts) over async byte chunks.
 #[pyfunction]
-#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, on_error = None))]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, on_error = None))]
 #[allow(clippy::too_many_arguments)]
 fn token_async_iterator(
     source: &Bound<'_, PyAny>,
@@ -133,9 +145,17 @@ fn token_async_iterator(
     max_event_bytes: usize,
     strict: bool,
     text_only: bool,
+    keep_empty: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, text_only)?;
+    let decoder = token_chunks(
+        dialect,
+        text_path,
+        max_event_bytes,
+        strict,
+        text_only,
+        keep_empty,
+    )?;
     async_iterator(source, Pump::new(decoder, on_error))
 }
 

@@ -69,10 +69,11 @@ pub struct TokenChunks {
     partial: Partial,
 }
 
-/// Decoding into plain `str` tokens, skipping tokens without text.
+/// Decoding into plain `str` tokens, skipping tokens without text unless `keep_empty`.
 pub struct TextChunks {
     decoder: TokenDecoder,
     partial: Partial,
+    keep_empty: bool,
 }
 
 impl TokenChunks {
@@ -87,11 +88,13 @@ impl TokenChunks {
 }
 
 impl TextChunks {
-    /// A decoder for `dialect`.
-    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool) -> Self {
+    /// A decoder for `dialect`; `keep_empty`: a token without text gives "" too (one
+    /// `str` per token, as a text model's `stream` yields).
+    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool, keep_empty: bool) -> Self {
         Self {
             decoder: TokenDecoder::new(dialect, max_event_bytes),
             partial: Partial::new(strict),
+            keep_empty,
         }
     }
 }
@@ -152,14 +155,15 @@ impl ChunkDecoder for TokenChunks {
 }
 
 impl TextChunks {
-    /// The text of a token, as `str`, unless it has none.
+    /// The text of a token, as `str`, unless it has none (and empty ones are skipped).
     fn push(
         py: Python<'_>,
         partial: &mut Partial,
         out: &mut VecDeque<Py<PyAny>>,
         token: &Token<'_>,
+        keep_empty: bool,
     ) {
-        if !token.text.is_empty() {
+        if keep_empty || !token.text.is_empty() {
             partial.push(&token.text);
             out.push_back(PyString::new(py, &token.text).into_any().unbind());
         }
@@ -177,17 +181,25 @@ impl ChunkDecoder for TextChunks {
         data: &[u8],
         out: &mut VecDeque<Py<PyAny>>,
     ) -> PyResult<()> {
-        let Self { decoder, partial } = self;
+        let Self {
+            decoder,
+            partial,
+            keep_empty,
+        } = self;
         decoder.feed(data, |token: &Token<'_>| {
-            Self::push(py, partial, out, token);
+            Self::push(py, partial, out, token, *keep_empty);
             Ok::<(), PyErr>(())
         })
     }
 
     fn finish(&mut self, py: Python<'_>, out: &mut VecDeque<Py<PyAny>>) -> PyResult<()> {
-        let Self { decoder, partial } = self;
+        let Self {
+            decoder,
+            partial,
+            keep_empty,
+        } = self;
         decoder.flush(|token: &Token<'_>| {
-            Self::push(py, partial, out, token);
+            Self::push(py, partial, out, token, *keep_empty);
             Ok::<(), PyErr>(())
         })?;
         check_done(decoder, partial)

@@ -16,7 +16,7 @@ from seltzer.messages.gather_text import GenerationGatherer
 from seltzer.messages.outputs import Generation, GenerationChunk, LLMResult
 from seltzer.runnables.callbacks import CallbackManager, RunManager
 from seltzer.runnables.config import RunnableConfig, ensure_config
-from seltzer.tokens import aiter_tokens, iter_tokens
+from seltzer.tokens import aiter_token_texts, aiter_tokens, iter_token_texts, iter_tokens
 
 __all__ = ["BaseLLM"]
 
@@ -108,13 +108,16 @@ class BaseLLM(BaseModel):
             response = self._send_stream(request)
             del request  # sent: the stream keeps only its response
             try:
-                for token in iter_tokens(response, self.dialect):
-                    if gathered is not None:
+                if gathered is None:
+                    # Nobody watches the run: each token's text, straight from Rust.
+                    yield from iter_token_texts(response, self.dialect)
+                else:
+                    for token in iter_tokens(response, self.dialect):
                         chunk = self._chunk(token)
                         if hears:
                             run.on_llm_new_token(chunk.text, chunk=chunk)
                         gathered.add(chunk)
-                    yield token.text
+                        yield token.text
             finally:
                 response.close()
         except BaseException as exc:
@@ -141,15 +144,19 @@ class BaseLLM(BaseModel):
             response = await self._asend_stream(request)
             del request  # sent: the stream keeps only its response
             try:
-                async for token in aiter_tokens(response, self.dialect):
-                    if gathered is not None:
+                if gathered is None:
+                    # Nobody watches the run: each token's text, straight from Rust.
+                    async for text in aiter_token_texts(response, self.dialect):
+                        yield text
+                else:
+                    async for token in aiter_tokens(response, self.dialect):
                         chunk = self._chunk(token)
                         if hears:
                             await run.aon_llm_new_token(chunk.text, chunk=chunk)
                         elif report is not None:
                             report(chunk)
                         gathered.add(chunk)
-                    yield token.text
+                        yield token.text
             finally:
                 await response.aclose()
         except BaseException as exc:
