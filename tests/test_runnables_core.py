@@ -196,6 +196,18 @@ def test_parsers_stream_through_sequences_and_lambdas_wait(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_str_parser_streams_message_text_and_a_subclass_still_parses(mode: str) -> None:
+    chunks = [AIMessageChunk([{"type": "text", "text": "Every"}]), AIMessageChunk(" valley"), "!"]
+    assert stream(source(chunks) | StrOutputParser(), None, mode) == ["Every", " valley", "!"]
+
+    class Shout(StrOutputParser):
+        def parse_text(self, text: str, *, partial: bool = False) -> str:
+            return text.upper()
+
+    assert stream(source(chunks) | Shout(), None, mode) == ["EVERY", " VALLEY", "!"]
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_json_parser_streams_partial_objects_like_langchain(mode: str) -> None:
     lc_parsers = pytest.importorskip("langchain_core.output_parsers")
     chunks = ['```json\n{"a": 1', ', "b": ["x', 'y", 2', "]", ', "c": {"d": tru', "e}}\n```"]

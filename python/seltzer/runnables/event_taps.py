@@ -136,7 +136,8 @@ class StreamEventTap(StreamTap):
         return self.is_tapped.setdefault(run_id, mine) is mine
 
     def _output_sender(self, run_id: uuid.UUID, *, sync: bool) -> Callable[[Any], bool] | None:
-        # The run starts (and so is known) only once its first chunk was asked for.
+        # Known once started: a transform loop asks after its run's start, `drain` after
+        # the root's first chunk (which starts the root).
         info = self.run_map.get(run_id)
         if info is None:
             return None

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from seltzer.messages.base import BaseMessage
+from seltzer.messages.kinds import AIMessageChunk
 from seltzer.messages.tool_calls import parse_partial_json
 from seltzer.runnables.base import Runnable
 from seltzer.runnables.config import RunnableConfig
@@ -98,6 +99,29 @@ class StrOutputParser(BaseOutputParser):
     def parse_text(self, text: str, *, partial: bool = False) -> str:
         """Returns ``text`` unchanged."""
         return text
+
+    def _transform(self, chunks: Iterator[Any]) -> Iterator[Any]:
+        if type(self).parse_text is not StrOutputParser.parse_text:
+            yield from super()._transform(chunks)
+            return
+        for chunk in chunks:
+            # Once per token: a streamed text message's content without two calls.
+            if type(chunk) is AIMessageChunk and type(content := chunk.content) is str:
+                yield content
+            else:
+                yield _text(chunk)
+
+    async def _atransform(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if type(self).parse_text is not StrOutputParser.parse_text:
+            async for text in super()._atransform(chunks):
+                yield text
+            return
+        async for chunk in chunks:
+            # Once per token: a streamed text message's content without two calls.
+            if type(chunk) is AIMessageChunk and type(content := chunk.content) is str:
+                yield content
+            else:
+                yield _text(chunk)
 
 
 _FENCE = re.compile(r"```(json)?(.*)", re.DOTALL)
