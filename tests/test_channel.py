@@ -13,7 +13,7 @@ from seltzer.runnables.channel import BACKLOG, Channel
 def push(channel: Channel, item: int) -> None:
     """How a producer on the loop's thread sends without a call into the channel."""
     channel.items.append(item)
-    if channel.asleep:
+    if channel.waiter is not None:
         channel.wake()
 
 

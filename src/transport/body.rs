@@ -152,10 +152,13 @@ impl WaitClock {
         }
     }
 
-    /// The consumer begins to wait now.
+    /// The consumer begins to wait now, unless it is waiting already (a wait cut short
+    /// by `next_chunk_for`'s limit goes on counting when the caller calls again).
     fn start(&self) {
         let nanos = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(AWAY - 1);
-        self.started.store(nanos, Ordering::Relaxed);
+        let _ = self
+            .started
+            .compare_exchange(AWAY, nanos, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// The consumer took what came and went away.
@@ -249,9 +252,6 @@ pub struct Body {
     driven: Option<Arc<Runtime>>,
     /// On the caller-driven runtime with a read timeout: where a wait's start is noted.
     waits: Option<Arc<WaitClock>>,
-    /// The next wait is a new one (the last call returned something), not the re-call
-    /// of a wait cut short by `next_chunk_for`'s limit (which goes on counting).
-    new_wait: bool,
 }
 
 impl fmt::Debug for Body {
@@ -298,7 +298,6 @@ impl Body {
             task: None,
             driven,
             waits,
-            new_wait: true,
         };
         // Read from the moment the head is in, not when the consumer first asks: on the
         // shared runtime each chunk is taken off the socket (and stamped) on arrival,
@@ -358,7 +357,7 @@ impl Body {
             )));
         }
         if let Some(runtime) = &self.driven {
-            if let Some(waits) = self.waits.as_ref().filter(|_| self.new_wait) {
+            if let Some(waits) = &self.waits {
                 waits.start();
             }
             // The timer is made inside: it needs the runtime's context. (The task started
@@ -366,8 +365,7 @@ impl Body {
             let take = async { tokio::time::timeout(limit, self.channel.take()).await };
             let taken = driven::drive_on(runtime, take);
             // A wait cut short by `limit` goes on at the caller's next call.
-            self.new_wait = !matches!(taken, Ok(Err(_)));
-            if let Some(waits) = self.waits.as_ref().filter(|_| self.new_wait) {
+            if let Some(waits) = self.waits.as_ref().filter(|_| !matches!(taken, Ok(Err(_)))) {
                 waits.stop();
             }
             return match taken {

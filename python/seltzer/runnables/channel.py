@@ -25,16 +25,16 @@ class Channel:
     """Items in the order sent; iteration ends once ``close`` was called and every
     item sent before it was taken."""
 
-    __slots__ = ("_closed", "_items", "_loop", "_thread", "_waiter", "_woken", "asleep")
+    __slots__ = ("_closed", "_items", "_loop", "_thread", "_woken", "waiter")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._loop = loop
         self._thread = threading.get_ident()
-        self._waiter: asyncio.Future[None] | None = None
-        #: The consumer waits for an item: a producer on the loop's thread that appends
-        #: to ``items`` itself (rather than calling ``send``) then calls ``wake``.
-        self.asleep = False
+        #: The future the consumer sleeps on until an item comes (None while it does
+        #: not): a producer on the loop's thread that appends to ``items`` itself
+        #: (rather than calling ``send``) then calls ``wake`` unless this is None.
+        self.waiter: asyncio.Future[None] | None = None
         self._woken = False
         self._closed = False
 
@@ -77,18 +77,17 @@ class Channel:
         while not self._items:
             if self._closed:
                 return False
-            self._waiter = self._loop.create_future()
-            self.asleep = True
+            self.waiter = waiter = self._loop.create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
-                self.asleep = self._woken = False
+                self.waiter = None
+                self._woken = False
         return True
 
     def _push(self, item: Any) -> None:
         self._items.append(item)
-        if self.asleep:
+        if self.waiter is not None:
             self.wake()
 
     def _finish(self) -> None:
@@ -97,10 +96,9 @@ class Channel:
 
     def wake(self) -> None:
         """Wakes the consumer if it sleeps (on the loop's thread only)."""
-        waiter = self._waiter
+        waiter = self.waiter
         if waiter is not None:
-            self._waiter = None  # the items that follow need no wake-up
-            self.asleep = False
+            self.waiter = None  # the items that follow need no wake-up
             if not waiter.done():
                 waiter.set_result(None)
                 self._woken = True

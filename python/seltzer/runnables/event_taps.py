@@ -87,7 +87,7 @@ class StreamEventTap(StreamTap):
                 message["data"] = {"chunk": chunk}
                 message["parent_ids"] = parent_ids.copy()
                 append(message)
-                if channel.asleep:
+                if channel.waiter is not None:
                     channel.wake()
                 return len(backlog) >= BACKLOG
 
@@ -97,7 +97,7 @@ class StreamEventTap(StreamTap):
             message = copy()
             message["data"] = {"chunk": chunk}
             append(message)
-            if channel.asleep:
+            if channel.waiter is not None:
                 channel.wake()
             return len(backlog) >= BACKLOG
 

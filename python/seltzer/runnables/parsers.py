@@ -27,6 +27,9 @@ class OutputParserException(ValueError):
 
 
 def _text(value: Any) -> str:
+    # Once per streamed token: a message chunk with text content, the short way.
+    if type(value) is AIMessageChunk and type(content := value.content) is str:
+        return content
     if isinstance(value, BaseMessage):
         return value.text
     if hasattr(value, "type") and hasattr(value, "content") and not isinstance(value, str):
@@ -104,12 +107,7 @@ class StrOutputParser(BaseOutputParser):
         if type(self).parse_text is not StrOutputParser.parse_text:
             yield from super()._transform(chunks)
             return
-        for chunk in chunks:
-            # Once per token: a streamed text message's content without two calls.
-            if type(chunk) is AIMessageChunk and type(content := chunk.content) is str:
-                yield content
-            else:
-                yield _text(chunk)
+        yield from map(_text, chunks)  # parse_text would return each text unchanged
 
     async def _atransform(self, chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if type(self).parse_text is not StrOutputParser.parse_text:
@@ -117,11 +115,7 @@ class StrOutputParser(BaseOutputParser):
                 yield text
             return
         async for chunk in chunks:
-            # Once per token: a streamed text message's content without two calls.
-            if type(chunk) is AIMessageChunk and type(content := chunk.content) is str:
-                yield content
-            else:
-                yield _text(chunk)
+            yield _text(chunk)
 
 
 _FENCE = re.compile(r"```(json)?(.*)", re.DOTALL)
