@@ -80,19 +80,18 @@ fn sse_async_iterator(
     async_iterator(source, Pump::new(decoder, on_error))
 }
 
-/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or `str` texts only
-/// (with `keep_empty`, "" for a token without text too).
+/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or with `texts`,
+/// `str` texts only (`Some(keep_empty)`: "" for a token without text too).
 fn token_chunks(
     dialect: &str,
     text_path: Option<&str>,
     max_event_bytes: usize,
     strict: bool,
-    text_only: bool,
-    keep_empty: bool,
+    texts: Option<bool>,
 ) -> PyResult<Box<dyn chunks::ChunkDecoder>> {
     let dialect = token_decoder::dialect(dialect, text_path)?;
     let max_event_bytes = check_max_event_bytes(max_event_bytes)?;
-    Ok(if text_only {
+    Ok(if let Some(keep_empty) = texts {
         Box::new(token_decoder::TextChunks::new(
             dialect,
             max_event_bytes,
@@ -123,14 +122,8 @@ fn token_iterator(
     keep_empty: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let decoder = token_chunks(
-        dialect,
-        text_path,
-        max_event_bytes,
-        strict,
-        text_only,
-        keep_empty,
-    )?;
+    let texts = text_only.then_some(keep_empty);
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, texts)?;
     sync_iterator(source, Pump::new(decoder, on_error))
 }
 
@@ -148,14 +141,8 @@ fn token_async_iterator(
     keep_empty: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let decoder = token_chunks(
-        dialect,
-        text_path,
-        max_event_bytes,
-        strict,
-        text_only,
-        keep_empty,
-    )?;
+    let texts = text_only.then_some(keep_empty);
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, texts)?;
     async_iterator(source, Pump::new(decoder, on_error))
 }
 
