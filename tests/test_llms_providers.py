@@ -55,6 +55,9 @@ def test_chat_models_stream_text_and_usage(server: Any, provider: str, mode: str
     assert total.usage_metadata["output_tokens"] == 5
     assert len({c.id for c in chunks[:-1]}) == 1  # the closing chunk carries the run id
     assert total.id == chunks[0].id
+    # Each chunk owns its dicts and lists (a caller may change one chunk's).
+    for field in ("response_metadata", "additional_kwargs", "tool_call_chunks", "tool_calls"):
+        assert len({id(getattr(c, field)) for c in chunks}) == len(chunks), field
     assert isinstance(message, AIMessage)
     assert message.content == TEXT
     assert message.usage_metadata is not None

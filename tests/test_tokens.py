@@ -15,7 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import seltzer
+from seltzer.tokens import aiter_chat_tokens as achat_tokens
 from seltzer.tokens import aiter_token_texts as atoken_texts
+from seltzer.tokens import iter_chat_tokens as chat_tokens
 from seltzer.tokens import iter_token_texts as token_texts
 from tests.conftest import MODES, run_async
 from tests.server import Conn, LoopbackServer
@@ -300,6 +302,65 @@ def test_token_texts_are_one_per_token_empty_ones_too(server: LoopbackServer, mo
     tokens: list[seltzer.TokenChunk] = []
     response_items(url, mode, "openai-completions", False, tokens)
     assert [t.text for t in tokens] == texts
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_chat_tokens_give_plain_first_choice_text_as_str(server: LoopbackServer, mode: str) -> None:
+    # What a chat model reads: the first token whole (even though it is plain; the role
+    # event before it makes none), then a str for text and nothing else at index 0, and
+    # a TokenChunk for anything more.
+    def choice(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        payload = {"choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+        return sse(payload)
+
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": ""}}
+    pieces = [
+        choice(0, {"role": "assistant", "content": ""}),
+        choice(0, {"content": "Hel"}),
+        choice(0, {"content": "lo"}),
+        choice(1, {"content": "other"}),
+        choice(0, {"content": " there"}),
+        choice(0, {"reasoning_content": "hm", "content": ""}),
+        choice(0, {"tool_calls": [call]}),
+        choice(0, {}, finish="stop"),
+        sse({"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2}}),
+        DONE,
+    ]
+    serve(server, "/chat", pieces)
+    url = server.url + "/chat"
+    items: list[Any] = []
+    if mode == "sync":
+        with httpx.Client(timeout=5) as client, client.stream("POST", url) as response:
+            items = list(chat_tokens(response, "openai-chat"))
+    else:
+
+        async def main() -> list[Any]:
+            async with (
+                httpx.AsyncClient(timeout=5) as client,
+                client.stream("POST", url) as response,
+            ):
+                return [t async for t in achat_tokens(response, "openai-chat")]
+
+        items = run_async(main(), mode)
+    kinds = [type(item).__name__ for item in items]
+    assert kinds == ["TokenChunk", "str", "TokenChunk", "str", *["TokenChunk"] * 4]
+    assert items[1] == "lo"
+    assert items[3] == " there"
+    whole: list[seltzer.TokenChunk] = []
+    response_items(url, mode, "openai-chat", False, whole)
+    assert [i if isinstance(i, str) else i.text for i in items] == [t.text for t in whole]
+    assert [i for i in items if not isinstance(i, str)] == [
+        t for t in whole if not (t.plain and t.index == 0) or t is whole[0]
+    ]
+
+
+def test_plain_texts_cannot_go_with_text_only() -> None:
+    with pytest.raises(ValueError, match=r"plain_texts .* text_only"):
+        seltzer._core.token_iterator([DONE], "openai-chat", text_only=True, plain_texts=True)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -312,10 +312,13 @@ def token_iterator(
     strict: bool = True,
     text_only: bool = False,
     keep_empty: bool = False,
+    plain_texts: bool = False,
     on_error: _OnError = None,
 ) -> ChunkIterator:
     """``TokenChunk``s (``str`` texts with ``text_only``: with ``keep_empty``, one per
-    token, "" for a token without text) from a byte iterable."""
+    token, "" for a token without text; with ``plain_texts``, the ``str`` text of each
+    plain first-choice token after the first, among ``TokenChunk``s) from a byte
+    iterable."""
 
 def token_async_iterator(
     source: AsyncIterable[_BytesLike] | ResponseBody,
@@ -327,6 +330,7 @@ def token_async_iterator(
     strict: bool = True,
     text_only: bool = False,
     keep_empty: bool = False,
+    plain_texts: bool = False,
     on_error: _OnError = None,
 ) -> AsyncChunkIterator:
     """The async twin of ``token_iterator``."""

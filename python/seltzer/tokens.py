@@ -112,6 +112,18 @@ def aiter_token_texts(source: httpx.Response, dialect: str) -> AsyncIterator[str
     return _async(source, dialect, True, None, DEFAULT_MAX_EVENT_BYTES, True, keep_empty=True)  # type: ignore[no-any-return]
 
 
+def iter_chat_tokens(source: httpx.Response, dialect: str) -> Iterator[TokenChunk | str]:
+    """``iter_tokens``' tokens, except that a plain token of the first choice (text and
+    nothing else) after the stream's first comes as its text, a ``str``: what a chat
+    model turns into a message without reading the token's other fields."""
+    return _sync(source, dialect, False, None, DEFAULT_MAX_EVENT_BYTES, True, plain_texts=True)  # type: ignore[no-any-return]
+
+
+def aiter_chat_tokens(source: httpx.Response, dialect: str) -> AsyncIterator[TokenChunk | str]:
+    """The async twin of ``iter_chat_tokens``."""
+    return _async(source, dialect, False, None, DEFAULT_MAX_EVENT_BYTES, True, plain_texts=True)  # type: ignore[no-any-return]
+
+
 def _media_types(dialect: str) -> tuple[str, ...]:
     return NDJSON if dialect == "ollama" else EVENT_STREAM
 
@@ -125,6 +137,7 @@ def _sync(
     strict: bool,
     *,
     keep_empty: bool = False,
+    plain_texts: bool = False,
 ) -> Any:
     """The Rust iterator over a byte iterable, or over a checked response's bytes (whose
     transport errors become ``StreamInterrupted``)."""
@@ -140,6 +153,7 @@ def _sync(
         strict=strict,
         text_only=text_only,
         keep_empty=keep_empty,
+        plain_texts=plain_texts,
         on_error=on_error,
     )
 
@@ -153,6 +167,7 @@ def _async(
     strict: bool,
     *,
     keep_empty: bool = False,
+    plain_texts: bool = False,
 ) -> Any:
     """The async twin of ``_sync`` (the response is checked when iteration starts)."""
     on_error = None
@@ -166,5 +181,6 @@ def _async(
         strict=strict,
         text_only=text_only,
         keep_empty=keep_empty,
+        plain_texts=plain_texts,
         on_error=on_error,
     )

@@ -184,3 +184,37 @@ fn deeply_nested_payload_is_an_error_not_a_stack_overflow() {
         }
     }
 }
+
+#[test]
+fn a_plain_token_carries_text_and_nothing_else() {
+    let text = Token {
+        text: "Hi".into(),
+        ..Token::default()
+    };
+    assert!(text.is_plain());
+    assert!(
+        Token::at(1).is_plain(),
+        "the index and empty text leave it plain"
+    );
+    let others = [
+        Token {
+            finish_reason: Some("stop".into()),
+            ..text.clone()
+        },
+        Token {
+            usage: Some("{}".into()),
+            ..text.clone()
+        },
+        Token {
+            tool_calls: vec![super::ToolCallDelta::default()],
+            ..text.clone()
+        },
+        Token {
+            reasoning: Some("hm".into()),
+            ..text.clone()
+        },
+    ];
+    for token in others {
+        assert!(!token.is_plain(), "{token:?}");
+    }
+}

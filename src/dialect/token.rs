@@ -58,6 +58,15 @@ impl<'a> Token<'a> {
             || self.usage.is_some()
     }
 
+    /// Whether the token carries text and nothing else (no finish reason, usage, tool
+    /// calls or reasoning): most tokens of a stream.
+    pub fn is_plain(&self) -> bool {
+        self.finish_reason.is_none()
+            && self.usage.is_none()
+            && self.tool_calls.is_empty()
+            && self.reasoning.is_none()
+    }
+
     /// Sets the reasoning, treating an empty string as none.
     pub(crate) fn set_reasoning(&mut self, reasoning: Option<Cow<'a, str>>) {
         self.reasoning = reasoning.filter(|r| !r.is_empty());

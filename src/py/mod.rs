@@ -23,6 +23,7 @@ mod sse_decoder;
 mod token_chunk;
 mod token_decoder;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::sse::DEFAULT_MAX_EVENT_BYTES;
@@ -80,37 +81,60 @@ fn sse_async_iterator(
     async_iterator(source, Pump::new(decoder, on_error))
 }
 
-/// Picks the chunk decoder for a token iterator: `TokenChunk`s, or with `texts`,
-/// `str` texts only (`Some(keep_empty)`: "" for a token without text too).
+/// What a token iterator yields for each token.
+#[derive(Clone, Copy)]
+enum TokenForm {
+    /// A `TokenChunk`; with `plain_texts`, a `str` for a plain token of the first
+    /// choice after the stream's first token.
+    Chunks { plain_texts: bool },
+    /// Its text as `str`, skipping tokens without text unless `keep_empty`.
+    Texts { keep_empty: bool },
+}
+
+impl TokenForm {
+    /// The form the keyword arguments ask for (`plain_texts` needs `TokenChunk`s).
+    fn new(text_only: bool, keep_empty: bool, plain_texts: bool) -> PyResult<Self> {
+        match (text_only, plain_texts) {
+            (true, true) => Err(PyValueError::new_err(
+                "plain_texts mixes texts into TokenChunks: it cannot go with text_only",
+            )),
+            (true, false) => Ok(Self::Texts { keep_empty }),
+            (false, _) => Ok(Self::Chunks { plain_texts }),
+        }
+    }
+}
+
+/// Picks the chunk decoder for a token iterator.
 fn token_chunks(
     dialect: &str,
     text_path: Option<&str>,
     max_event_bytes: usize,
     strict: bool,
-    texts: Option<bool>,
+    form: TokenForm,
 ) -> PyResult<Box<dyn chunks::ChunkDecoder>> {
     let dialect = token_decoder::dialect(dialect, text_path)?;
     let max_event_bytes = check_max_event_bytes(max_event_bytes)?;
-    Ok(if let Some(keep_empty) = texts {
-        Box::new(token_decoder::TextChunks::new(
+    Ok(match form {
+        TokenForm::Texts { keep_empty } => Box::new(token_decoder::TextChunks::new(
             dialect,
             max_event_bytes,
             strict,
             keep_empty,
-        ))
-    } else {
-        Box::new(token_decoder::TokenChunks::new(
+        )),
+        TokenForm::Chunks { plain_texts } => Box::new(token_decoder::TokenChunks::new(
             dialect,
             max_event_bytes,
             strict,
-        ))
+            plain_texts,
+        )),
     })
 }
 
 /// Iterator of `TokenChunk`s (or, with `text_only`, `str` texts: with `keep_empty`,
-/// one per token, "" for a token without text) over byte chunks.
+/// one per token, "" for a token without text; or with `plain_texts`, `TokenChunk`s
+/// and the `str` texts of plain first-choice tokens after the first) over byte chunks.
 #[pyfunction]
-#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, on_error = None))]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, plain_texts = false, on_error = None))]
 #[allow(clippy::too_many_arguments)]
 fn token_iterator(
     source: &Bound<'_, PyAny>,
@@ -120,16 +144,18 @@ fn token_iterator(
     strict: bool,
     text_only: bool,
     keep_empty: bool,
+    plain_texts: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let texts = text_only.then_some(keep_empty);
-    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, texts)?;
+    let form = TokenForm::new(text_only, keep_empty, plain_texts)?;
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, form)?;
     sync_iterator(source, Pump::new(decoder, on_error))
 }
 
-/// Async iterator of `TokenChunk`s (or `str` texts) over async byte chunks.
+/// Async iterator of `TokenChunk`s (or `str` texts, as `token_iterator`'s) over async
+/// byte chunks.
 #[pyfunction]
-#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, on_error = None))]
+#[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, plain_texts = false, on_error = None))]
 #[allow(clippy::too_many_arguments)]
 fn token_async_iterator(
     source: &Bound<'_, PyAny>,
@@ -139,10 +165,11 @@ fn token_async_iterator(
     strict: bool,
     text_only: bool,
     keep_empty: bool,
+    plain_texts: bool,
     on_error: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let texts = text_only.then_some(keep_empty);
-    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, texts)?;
+    let form = TokenForm::new(text_only, keep_empty, plain_texts)?;
+    let decoder = token_chunks(dialect, text_path, max_event_bytes, strict, form)?;
     async_iterator(source, Pump::new(decoder, on_error))
 }
 

@@ -1,5 +1,6 @@
 //! `seltzer.TokenDecoder`, and the chunk decoders behind `iter_tokens` (one `TokenChunk`
-//! per token) and `iter_text` (one `str` per token with text: the fastest path).
+//! per token, or a chat model's mix of `str` for plain text and `TokenChunk` for the
+//! rest) and `iter_text` (one `str` per token with text: the fastest path).
 //! Strings that repeat from token to token (event types, finish reasons, call ids and
 //! names) are made once and reused.
 
@@ -62,11 +63,17 @@ impl Partial {
     }
 }
 
-/// Decoding into `TokenChunk` objects.
+/// Decoding into `TokenChunk` objects (with `plain_texts`, mixed with `str`s).
 pub struct TokenChunks {
     decoder: TokenDecoder,
     strings: TokenStrings,
     partial: Partial,
+    /// Whether a plain token of the first choice (text only, not the stream's first
+    /// token) comes as its text, a `str`: what a chat model makes a message of without
+    /// looking further.
+    plain_texts: bool,
+    /// Whether a token came already (the first always comes whole: it opens the stream).
+    started: bool,
 }
 
 /// Decoding into plain `str` tokens, skipping tokens without text unless `keep_empty`.
@@ -77,13 +84,21 @@ pub struct TextChunks {
 }
 
 impl TokenChunks {
-    /// A decoder for `dialect`.
-    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool) -> Self {
+    /// A decoder for `dialect`; `plain_texts`: see the field.
+    pub fn new(dialect: Dialect, max_event_bytes: usize, strict: bool, plain_texts: bool) -> Self {
         Self {
             decoder: TokenDecoder::new(dialect, max_event_bytes),
             strings: TokenStrings::default(),
             partial: Partial::new(strict),
+            plain_texts,
+            started: false,
         }
+    }
+
+    /// Whether `token` comes as its text (and notes that a token came).
+    fn as_text(plain_texts: bool, started: &mut bool, token: &Token<'_>) -> bool {
+        let first = !std::mem::replace(started, true);
+        plain_texts && !first && token.index == 0 && token.is_plain()
     }
 }
 
@@ -122,11 +137,17 @@ impl ChunkDecoder for TokenChunks {
             decoder,
             strings,
             partial,
+            plain_texts,
+            started,
         } = self;
         let part = chunk.as_bytes().get(range).unwrap_or_default();
         decoder.feed(part, |token: &Token<'_>| {
             partial.push(&token.text);
-            out.push_back(strings.make(chunk, token)?.into_any());
+            out.push_back(if Self::as_text(*plain_texts, started, token) {
+                PyString::new(chunk.py(), &token.text).into_any().unbind()
+            } else {
+                strings.make(chunk, token)?.into_any()
+            });
             Ok::<(), PyErr>(())
         })
     }
@@ -136,10 +157,16 @@ impl ChunkDecoder for TokenChunks {
             decoder,
             strings,
             partial,
+            plain_texts,
+            started,
         } = self;
         decoder.flush(|token: &Token<'_>| {
             partial.push(&token.text);
-            out.push_back(strings.make_detached(py, token)?.into_any());
+            out.push_back(if Self::as_text(*plain_texts, started, token) {
+                PyString::new(py, &token.text).into_any().unbind()
+            } else {
+                strings.make_detached(py, token)?.into_any()
+            });
             Ok::<(), PyErr>(())
         })?;
         check_done(decoder, partial)
@@ -352,7 +379,12 @@ impl PyTokenDecoder {
     fn new(dialect: &str, text_path: Option<&str>, max_event_bytes: usize) -> PyResult<Self> {
         let dialect = self::dialect(dialect, text_path)?;
         // The decoder API reports `done` and leaves a missing marker to the caller.
-        let chunks = TokenChunks::new(dialect, check_max_event_bytes(max_event_bytes)?, false);
+        let chunks = TokenChunks::new(
+            dialect,
+            check_max_event_bytes(max_event_bytes)?,
+            false,
+            false,
+        );
         Ok(Self {
             feeder: Feeder::new(chunks),
         })

@@ -5,7 +5,7 @@ callbacks (so ``astream_events`` sees ``on_chat_model_*``); ``invoke`` returns a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from seltzer.endpoints import StreamRequest
@@ -32,16 +32,24 @@ from seltzer.runnables.binding import RunnableBinding
 from seltzer.runnables.callbacks import CallbackManager, RunManager
 from seltzer.runnables.config import RunnableConfig, ensure_config
 from seltzer.runnables.events import EventStreamHandler
-from seltzer.tokens import aiter_tokens, iter_tokens
+from seltzer.tokens import aiter_chat_tokens, aiter_tokens, iter_chat_tokens, iter_tokens
 
 __all__ = ["BaseChatModel", "ChunkConverter"]
 
 #: One converted token: the message chunk and its generation info (or None).
 Piece = tuple[AIMessageChunk, dict[str, Any] | None]
 
+_streamed = AIMessageChunk.streamed  # once per token: one lookup fewer
+
 
 class ChunkConverter:
     """Turns one stream's ``TokenChunk``s into message chunks (state per stream)."""
+
+    #: When not None, ``stream`` and ``astream`` turn each plain token of the first
+    #: choice after the stream's first (text and nothing else, decoded as a ``str``)
+    #: into ``AIMessageChunk.streamed(text, {**plain_metadata})`` themselves, without
+    #: ``convert``: a converter sets it when that is what ``convert`` would give.
+    plain_metadata: dict[str, Any] | None = None
 
     def convert(self, token: Any) -> list[Piece]:
         """The message chunks one decoded token makes (often one, maybe none)."""
@@ -170,8 +178,21 @@ class BaseChatModel(BaseModel):
             del request  # sent: the stream keeps only its response
             try:
                 converter = self._converter()
-                for token in iter_tokens(response, self.dialect):
-                    for message, info in converter.convert(token):
+                plain = converter.plain_metadata
+                read = iter_tokens if plain is None else iter_chat_tokens
+                for token in read(response, self.dialect):
+                    if type(token) is str:  # plain text: the short way (see plain_metadata)
+                        message = _streamed(token, {**plain}, run_tag)  # type: ignore[dict-item]
+                        if not hears_tokens:
+                            if gathered is not None:
+                                gathered.add(message)
+                            last = message
+                            yield message
+                            continue
+                        pieces: Iterable[Piece] = ((message, None),)
+                    else:
+                        pieces = converter.convert(token)
+                    for message, info in pieces:
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = None
@@ -217,8 +238,23 @@ class BaseChatModel(BaseModel):
             del request  # sent: the stream keeps only its response
             try:
                 converter = self._converter()
-                async for token in aiter_tokens(response, self.dialect):
-                    for message, info in converter.convert(token):
+                plain = converter.plain_metadata
+                aread = aiter_tokens if plain is None else aiter_chat_tokens
+                async for token in aread(response, self.dialect):
+                    if type(token) is str:  # plain text: the short way (see plain_metadata)
+                        message = _streamed(token, {**plain}, run_tag)  # type: ignore[dict-item]
+                        if not hears_tokens:
+                            if gathered is not None:
+                                if report is not None:
+                                    report(message)
+                                gathered.add(message)
+                            last = message
+                            yield message
+                            continue
+                        pieces: Iterable[Piece] = ((message, None),)
+                    else:
+                        pieces = converter.convert(token)
+                    for message, info in pieces:
                         _finish(message, info, run_tag)
                         if gathered is not None:
                             generation = None

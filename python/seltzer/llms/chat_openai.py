@@ -239,6 +239,8 @@ class _OpenAIChunks(ChunkConverter):
     def __init__(self, logprobs: bool) -> None:
         self.first = True
         self.logprobs = logprobs
+        # A plain fragment's chunk, as `convert` makes it (unless logprobs are wanted).
+        self.plain_metadata = None if logprobs else _PROVIDER
 
     def convert(self, token: Any) -> list[Piece]:
         if token.plain and not self.first and token.index == 0 and not self.logprobs:
