@@ -104,6 +104,34 @@ def test_total_generation_is_the_sum_of_the_generation_chunks(
     assert outcome(total) == expected
 
 
+PLAIN = st.builds(
+    lambda content, metadata, id_: AIMessageChunk.streamed(content, dict(metadata), id_),
+    TEXT,
+    METADATA,
+    st.sampled_from([None, "lc_run--a", "lc_run--b"]),
+)
+
+
+@given(st.lists(st.tuples(st.one_of(CHUNK, PLAIN), st.booleans()), min_size=1, max_size=8))
+def test_plain_chunks_added_the_short_way_sum_the_same(
+    pieces: list[tuple[AIMessageChunk, bool]],
+) -> None:
+    # ``add_plain`` takes a chunk made by ``AIMessageChunk.streamed`` (the model's short
+    # way for a text token), wherever it comes in the stream.
+    chunks = [chunk for chunk, _ in pieces]
+    gatherer = ChunkGatherer()
+    for chunk, short in pieces:
+        if short and chunk.tool_call_chunks == [] and chunk.chunk_position is None:
+            plain = AIMessageChunk.streamed(chunk.content, chunk.response_metadata, chunk.id)
+            if plain == chunk and isinstance(chunk.content, str):
+                gatherer.add_plain(chunk)
+                continue
+        gatherer.add(chunk)
+    expected = outcome(lambda: chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0])
+    assert outcome(gatherer.total) == expected
+    assert len(gatherer) == len(chunks)
+
+
 def test_one_chunk_is_its_own_total() -> None:
     chunk = AIMessageChunk("a", id="lc_run--a")
     generation = ChatGenerationChunk(chunk)

@@ -185,7 +185,7 @@ class BaseChatModel(BaseModel):
                         message = _streamed(token, {**plain}, run_tag)  # type: ignore[dict-item]
                         if not hears_tokens:
                             if gathered is not None:
-                                gathered.add(message)
+                                gathered.add_plain(message)
                             last = message
                             yield message
                             continue
@@ -247,7 +247,7 @@ class BaseChatModel(BaseModel):
                             if gathered is not None:
                                 if report is not None:
                                     report(message)
-                                gathered.add(message)
+                                gathered.add_plain(message)
                             last = message
                             yield message
                             continue

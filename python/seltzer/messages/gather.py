@@ -101,6 +101,22 @@ class ChunkGatherer:
         if chunk.chunk_position == "last":
             self._last = True
 
+    def add_plain(self, chunk: AIMessageChunk) -> None:
+        """``add`` for a plain text chunk, as ``AIMessageChunk.streamed`` makes them: only
+        its content, response metadata and id are read (once per token)."""
+        if self._first is None:
+            self.add(chunk)
+            return
+        self._contents.append(chunk.content)
+        if chunk.response_metadata:
+            self._metadata.append(chunk.response_metadata)
+        if not self._none_last:
+            self._usages.append(None)
+            self._none_last = True
+        if chunk.id != self._last_id:
+            self._last_id = chunk.id
+            self._ids.append(chunk.id)
+
     def total(self) -> AIMessageChunk:
         """The sum of the chunks added.
 

@@ -3,6 +3,8 @@ lists of indexed fragments by index, usage counts by sum."""
 
 from __future__ import annotations
 
+import contextlib
+from itertools import groupby
 from typing import Any, cast
 
 __all__ = ["add_usage", "merge_content", "merge_dicts", "merge_lists"]
@@ -22,12 +24,12 @@ def merge_dicts(left: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]
     """
     merged = left.copy()
     # A dict equal to the one before, whose merge changed nothing, changes nothing
-    # either: skipped (a stream's chunks mostly repeat the same metadata).
-    previous: dict[str, Any] | None = None
-    for right in others:
-        if previous is not None and right == previous:
-            continue
-        previous = right if _merge_into(merged, right) else None
+    # either: skipped (a stream's chunks mostly repeat the same metadata). The runs of
+    # equal dicts are found in C, not compared one by one here.
+    for _, run in groupby(others):
+        for right in run:
+            if _merge_into(merged, right):
+                break
     return merged
 
 
@@ -112,8 +114,9 @@ def merge_content(first: str | list[Any], *contents: str | list[Any]) -> str | l
     """Concatenates message contents as LangChain does: strings join; a list absorbs
     a string into its last text element; lists merge by index."""
     merged: str | list[Any] = "" if first is None else first
-    if isinstance(merged, str) and all(isinstance(content, str) for content in contents):
-        return merged + "".join(cast("tuple[str, ...]", contents))  # the common case
+    if isinstance(merged, str):
+        with contextlib.suppress(TypeError):  # a list among them: joined below
+            return merged + "".join(cast("tuple[str, ...]", contents))  # the common case
     if isinstance(merged, list):
         merged = merged.copy()
     for content in contents:
