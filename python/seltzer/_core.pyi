@@ -1,7 +1,8 @@
 """Type stubs for ``seltzer._core``, the Rust extension."""
 
-from collections.abc import AsyncIterable, Callable, Generator, Iterable
-from typing import Any, Final, final
+from collections import deque
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterable
+from typing import Any, Final, Protocol, final
 
 from typing_extensions import Self
 
@@ -14,6 +15,7 @@ __all__ = [
     "AsyncChunkIterator",
     "ChunkIterator",
     "DecodeError",
+    "EventIterator",
     "HttpClient",
     "LoopWaker",
     "MockServer",
@@ -29,6 +31,7 @@ __all__ = [
     "TokenDecoder",
     "ToolCallDelta",
     "__version__",
+    "event_iterator",
     "shutdown_transport",
     "sse_async_iterator",
     "sse_iterator",
@@ -174,6 +177,31 @@ class AsyncChunkIterator:
     def send(self, value: Any, /) -> Any: ...
     def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
     def close(self) -> None: ...
+
+class _EventRun(Protocol):
+    async def more(self) -> bool: ...
+    async def finish(self) -> None: ...
+    def abandon(self) -> None: ...
+
+@final
+class EventIterator:
+    """The events of an astream_events run, as they come; its own awaitable, so that a
+    queued event costs no event-loop turn."""
+
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Self: ...
+    def __await__(self) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any, /) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+    def aclose(self) -> Awaitable[None]:
+        """Ends the run; returns an awaitable."""
+
+def event_iterator(items: deque[Any], run: _EventRun) -> EventIterator:
+    """The iterator over ``items`` (a deque the run's handler appends events to) for
+    ``run``."""
 
 @final
 class ToolCallDelta:

@@ -3,11 +3,13 @@
 //! logic lives here.
 
 mod aiter;
+mod awaitable;
 mod bytes;
 mod chunks;
 mod clock;
 pub mod errors;
 mod event;
+mod event_aiter;
 mod feeder;
 mod guard;
 mod http_body;
@@ -135,7 +137,7 @@ fn token_chunks(
 /// and the `str` texts of plain first-choice tokens after the first) over byte chunks.
 #[pyfunction]
 #[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, plain_texts = false, on_error = None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // reason: Python's keywords
 fn token_iterator(
     source: &Bound<'_, PyAny>,
     dialect: &str,
@@ -156,7 +158,7 @@ fn token_iterator(
 /// byte chunks.
 #[pyfunction]
 #[pyo3(signature = (source, dialect, /, *, text_path = None, max_event_bytes = DEFAULT_MAX_EVENT_BYTES, strict = true, text_only = false, keep_empty = false, plain_texts = false, on_error = None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // reason: Python's keywords
 fn token_async_iterator(
     source: &Bound<'_, PyAny>,
     dialect: &str,
@@ -192,6 +194,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySseDecoder>()?;
     m.add("ChunkIterator", iter::type_object(m.py())?)?;
     m.add("AsyncChunkIterator", aiter::type_object(m.py())?)?;
+    m.add("EventIterator", event_aiter::type_object(m.py())?)?;
+    m.add_function(wrap_pyfunction!(event_aiter::event_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(sse_iterator, m)?)?;
     m.add_function(wrap_pyfunction!(sse_async_iterator, m)?)?;
     m.add_class::<token_chunk::PyTokenChunk>()?;

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
+from seltzer._core import event_iterator
 from seltzer.messages.outputs import LLMResult
 from seltzer.runnables.channel import Channel
 from seltzer.runnables.config import RunnableConfig, ensure_config, uuid7
 from seltzer.runnables.event_filter import EventFilter
 from seltzer.runnables.event_taps import StreamEventTap
 
-__all__ = ["EventStreamHandler", "astream_events_v2", "with_handler"]
+__all__ = ["EventRun", "EventStreamHandler", "astream_events_v2", "with_handler"]
 
 _SENTINEL: Any = object()  # no inputs given
 
@@ -308,14 +309,15 @@ class EventStreamHandler(StreamEventTap):
         self._send(self._event(run_id, info, f"on_{info['run_type']}_end", data), info)
 
 
-async def astream_events_v2(
+def astream_events_v2(
     runnable: Any,
     value: Any,
     config: RunnableConfig | None,
     event_filter: EventFilter,
     **kwargs: Any,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Runs ``runnable.astream`` in a task and yields its events as they come."""
+    """Runs ``runnable.astream`` in a task, from the first event asked for, and hands
+    out its events as they come (through seltzer's ``EventIterator``)."""
     channel, handler, config = open_stream(EventStreamHandler, event_filter, config)
     run_id = config.get("run_id")
     if run_id is None:
@@ -332,12 +334,38 @@ async def astream_events_v2(
             channel.close()
 
     handler.root_input = value
-    task = asyncio.create_task(consume())
-    events = channel.items
-    try:
-        # One wake-up for every event that arrived meanwhile.
-        while await channel.more():
-            while events:
-                yield events.popleft()
-    finally:
-        await cancel(task)
+    return event_iterator(channel.items, EventRun(channel, consume))
+
+
+class EventRun:
+    """What the events' iterator asks of the run behind them: ``more`` (the run's
+    task starts at the first call), ``finish`` (the end, the run's error raised) and
+    ``abandon`` (the iterator was dropped unfinished)."""
+
+    __slots__ = ("_channel", "_consume", "_task")
+
+    def __init__(self, channel: Channel, consume: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._channel = channel
+        self._consume: Callable[[], Coroutine[Any, Any, None]] | None = consume
+        self._task: asyncio.Task[None] | None = None
+
+    async def more(self) -> bool:
+        """Waits until an event is queued (True) or the run is over (False)."""
+        if self._consume is not None:
+            self._task = asyncio.create_task(self._consume())
+            self._consume = None
+        return await self._channel.more()
+
+    async def finish(self) -> None:
+        """Ends the run (its task cancelled, unless over) and raises its error, once;
+        a run never started never starts."""
+        self._consume = None
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel(task)
+
+    def abandon(self) -> None:
+        """Cancels the run without waiting for it."""
+        self._consume = None
+        if self._task is not None:
+            self._task.cancel()
