@@ -33,6 +33,19 @@ class StreamEventTap(StreamTap):
             run_id = parent
         return parents[::-1]
 
+    def _template(self, run_id: uuid.UUID, info: dict[str, Any], event: str) -> dict[str, Any]:
+        """What every stream event of the run holds; each event is a copy of it with
+        its own "data" (a copy costs two thirds of building the dict anew)."""
+        return {
+            "event": event,
+            "data": None,
+            "run_id": str(run_id),
+            "name": info["name"],
+            "tags": info["tags"],
+            "metadata": info["metadata"],
+            "parent_ids": self._parent_ids(run_id),
+        }
+
     def _stream_sender(
         self,
         run_id: uuid.UUID,
@@ -50,18 +63,8 @@ class StreamEventTap(StreamTap):
         from ``on_llm_new_token``), else they share one (as from an output stream)."""
         if not info["kept"]:
             return None
-        parent_ids = self._parent_ids(run_id)
-        # Each event is a copy of this one with its own "data": a copy costs two thirds
-        # of building the dict anew.
-        template: dict[str, Any] = {
-            "event": event,
-            "data": None,
-            "run_id": str(run_id),
-            "name": info["name"],
-            "tags": info["tags"],
-            "metadata": info["metadata"],
-            "parent_ids": parent_ids,
-        }
+        template = self._template(run_id, info, event)
+        parent_ids = template["parent_ids"]
         copy = template.copy
         channel = self.channel
         backlog = channel.items
@@ -168,13 +171,29 @@ class StreamEventTap(StreamTap):
         first = await anext(output, _END)
         if first is _END:
             return
-        send = self._output_sender(run_id, sync=False)
-        if send is None:
+        # Known once the first chunk started the root.
+        info = self.run_map.get(run_id)
+        if info is None or not info["kept"]:
             async for _ in output:
                 pass
             return
-        send(first)
+        # What `_stream_sender` gives, written out in the loop: the root's chunk is
+        # every token of a lone model, and a call per token is a tenth of its events'
+        # cost. (This runs on the channel's loop: its appends need no hand-over.)
+        copy = self._template(run_id, info, f"on_{info['run_type']}_stream").copy
         channel = self.channel
+        backlog = channel.items
+        append = backlog.append
+        message = copy()
+        message["data"] = {"chunk": first}
+        append(message)
+        if channel.waiter is not None:
+            channel.wake()
         async for chunk in output:
-            if send(chunk):
+            message = copy()
+            message["data"] = {"chunk": chunk}
+            append(message)
+            if channel.waiter is not None:
+                channel.wake()
+            if len(backlog) >= BACKLOG:
                 await channel.make_way()
