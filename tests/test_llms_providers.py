@@ -64,6 +64,43 @@ def test_chat_models_stream_text_and_usage(server: Any, provider: str, mode: str
     assert message.usage_metadata["output_tokens"] == 5
 
 
+@pytest.mark.parametrize("mode", MODES)
+# (Gemini's events all carry the usage so far: none is plain, and it has no short way.)
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "ollama"])
+def test_plain_tokens_the_short_way_make_the_chunks_convert_makes(
+    server: Any, provider: str, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A converter's plain_metadata lets the model make plain text chunks itself: they
+    # must equal what its convert makes of the same tokens.
+    def chunks() -> list[dict[str, Any]]:
+        model = models(server.url)[provider]
+        if mode == "sync":
+            with model:
+                got = list(model.stream("hi"))
+        else:
+
+            async def main() -> list[Any]:
+                async with model:
+                    return [c async for c in model.astream("hi")]
+
+            got = run_async(main(), mode)
+        return [{**c.model_dump(), "id": None} for c in got]
+
+    kind = type(models(server.url)[provider])
+    assert kind._converter(models(server.url)[provider]).plain_metadata is not None
+    short = chunks()
+    make = kind._converter
+
+    def without_short_way(self: Any) -> Any:
+        converter = make(self)
+        converter.plain_metadata = None
+        return converter
+
+    monkeypatch.setattr(kind, "_converter", without_short_way)
+    assert chunks() == short
+    assert len(short) > 3
+
+
 # The mock answers with tool calls on OpenAI's wire only.
 @pytest.mark.parametrize("provider", ["openai"])
 def test_chat_models_stream_tool_calls(server: Any, provider: str) -> None:

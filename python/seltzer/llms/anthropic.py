@@ -162,6 +162,10 @@ class _AnthropicChunks(ChunkConverter):
     message_start, text and tool-input fragments, and on message_delta the stop reason
     and the whole usage, marked as the last chunk."""
 
+    # A plain text fragment is `delta_chunk`'s short way (message_start, the first
+    # token, is not one).
+    plain_metadata = _PROVIDER
+
     def convert(self, token: Any) -> list[Piece]:
         event = token.event
         usage = token.usage

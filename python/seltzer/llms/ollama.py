@@ -127,6 +127,9 @@ def _message(message: BaseMessage) -> dict[str, Any]:
 class _OllamaChunks(ChunkConverter):
     """Message chunks from Ollama's lines; the final line brings the counts."""
 
+    # A plain line is `delta_chunk`'s short way.
+    plain_metadata = _PROVIDER
+
     def __init__(self, model: str) -> None:
         self.model = model
 
