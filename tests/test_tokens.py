@@ -280,24 +280,31 @@ def completion(text: str, *, finish: str | None = None) -> bytes:
     return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
+def read_all(
+    url: str,
+    mode: str,
+    dialect: str,
+    decode: Callable[[httpx.Response, str], Iterator[Any]],
+    adecode: Callable[[httpx.Response, str], AsyncIterator[Any]],
+) -> list[Any]:
+    """Every item ``decode`` (sync) or ``adecode`` gives of a POST to ``url``."""
+    if mode == "sync":
+        with httpx.Client(timeout=5) as client, client.stream("POST", url) as response:
+            return list(decode(response, dialect))
+
+    async def main() -> list[Any]:
+        async with httpx.AsyncClient(timeout=5) as client, client.stream("POST", url) as response:
+            return [item async for item in adecode(response, dialect)]
+
+    return run_async(main(), mode)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_token_texts_are_one_per_token_empty_ones_too(server: LoopbackServer, mode: str) -> None:
     # What a text model's stream yields: a completion's last event often adds no text.
     serve(server, "/c", [completion("Hel"), completion("lo"), completion("", finish="stop"), DONE])
     url = server.url + "/c"
-    if mode == "sync":
-        with httpx.Client(timeout=5) as client, client.stream("POST", url) as response:
-            texts = list(token_texts(response, "openai-completions"))
-    else:
-
-        async def main() -> list[str]:
-            async with (
-                httpx.AsyncClient(timeout=5) as client,
-                client.stream("POST", url) as response,
-            ):
-                return [t async for t in atoken_texts(response, "openai-completions")]
-
-        texts = run_async(main(), mode)
+    texts = read_all(url, mode, "openai-completions", token_texts, atoken_texts)
     assert texts == ["Hel", "lo", ""]
     tokens: list[seltzer.TokenChunk] = []
     response_items(url, mode, "openai-completions", False, tokens)
@@ -332,20 +339,7 @@ def test_chat_tokens_give_plain_first_choice_text_as_str(server: LoopbackServer,
     ]
     serve(server, "/chat", pieces)
     url = server.url + "/chat"
-    items: list[Any] = []
-    if mode == "sync":
-        with httpx.Client(timeout=5) as client, client.stream("POST", url) as response:
-            items = list(chat_tokens(response, "openai-chat"))
-    else:
-
-        async def main() -> list[Any]:
-            async with (
-                httpx.AsyncClient(timeout=5) as client,
-                client.stream("POST", url) as response,
-            ):
-                return [t async for t in achat_tokens(response, "openai-chat")]
-
-        items = run_async(main(), mode)
+    items = read_all(url, mode, "openai-chat", chat_tokens, achat_tokens)
     kinds = [type(item).__name__ for item in items]
     assert kinds == ["TokenChunk", "str", "TokenChunk", "str", *["TokenChunk"] * 4]
     assert items[1] == "lo"

@@ -103,7 +103,8 @@ class ChunkGatherer:
 
     def add_plain(self, chunk: AIMessageChunk) -> None:
         """``add`` for a plain text chunk, as ``AIMessageChunk.streamed`` makes them: only
-        its content, response metadata and id are read (once per token)."""
+        its content, response metadata and id are read (once per token: ``add``'s
+        lines for those fields are repeated here, not called)."""
         if self._first is None:
             self.add(chunk)
             return
