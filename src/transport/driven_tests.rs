@@ -1,9 +1,10 @@
 //! Sync clients on the caller-driven runtime (`driven.rs`) against the crate's mock
 //! server: paced delivery read by the waiting caller, bytes that came while it was away,
-//! several threads streaming at once through one client, and the async calls refused
-//! rather than left hanging, and the read timeout counted per wait of the caller (its
-//! pauses between reads are no wait for the server). Keep-alive, the read timeout, the pool limit and dropping a
-//! body are tested on both runtimes in `tests.rs`, preconnecting in `preconnect_tests.rs`.
+//! several threads streaming at once through one client, the async calls refused rather
+//! than left hanging, and the read timeout counted per wait of the caller (its pauses
+//! between reads are no wait for the server). Keep-alive, the read timeout, the pool
+//! limit and dropping a body are tested on both runtimes in `tests.rs`, preconnecting in
+//! `preconnect_tests.rs`.
 
 use std::time::{Duration, Instant};
 

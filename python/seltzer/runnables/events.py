@@ -96,8 +96,8 @@ class EventStreamHandler(StreamEventTap):
             event["data"]["input"] = self.root_input
             self._first_run_id = event["run_id"]
         elif (
-            event["run_id"] == self._first_run_id
-            and "input" in event["data"]
+            "input" in event["data"]  # first: a token's event has none
+            and event["run_id"] == self._first_run_id
             and event["event"].endswith("_end")
         ):
             del event["data"]["input"]
