@@ -168,7 +168,7 @@ class StreamEventTap(StreamTap):
                 pass
             return
         # `_stream_sender`'s direct send, written out in the loop: the root's chunks are
-        # every token of a lone model, and the call costs 2-4% of its events per token
+        # every token of a lone model, and the call costs 2-3% of its events per token
         # (cachegrind). (This runs on the channel's loop: its appends need no hand-over.)
         copy = self._template(run_id, info, f"on_{info['run_type']}_stream").copy
         channel = self.channel
