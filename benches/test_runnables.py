@@ -30,6 +30,8 @@ import pytest
 
 from seltzer import llms
 from seltzer.runnables import ChatPromptTemplate, StrOutputParser
+from seltzer.tokens import iter_text
+from seltzer.transport import response_body
 
 TOKENS = int(os.environ.get("SELTZER_BENCH_TOKENS", "10000"))
 STREAMS = int(os.environ.get("SELTZER_BENCH_STREAMS", "1000"))
@@ -155,6 +157,57 @@ def test_seltzer_llm_stream(benchmark: Any, mock_url: str) -> None:
         cpu_per_token(
             benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm")
         )
+
+
+@pytest.mark.benchmark(group="llm-stream")
+def test_seltzer_llm_transport_floor(benchmark: Any, mock_url: str) -> None:
+    """The floor under ``OpenAI.stream``: the same stream's bytes read through the
+    model's own client and transport, as the model reads them, with nothing decoded.
+
+    A client that keeps up with the mock (which writes each token on its own) reads each
+    token soon after it arrives, a few per read, and each read's system time outweighs
+    the decoding. Then the floor costs about what the whole stream does, and nothing in
+    the decoder can bring the stream below it. The floor's rounds alternate with
+    ``model.stream`` rounds so that both see the same regime. The cell reports the floor
+    (``cpu_us_per_token``), the stream measured alongside it, their ratio and the floor's
+    reads per stream. (The benchmark's own timing is of one pair of rounds.)"""
+    model = llms.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
+    body = {"model": model.model_name, "prompt": PROMPT, "max_tokens": TOKENS, "stream": True}
+    expected = reference_text(mock_url, "llm")
+    floor: list[float] = []
+    streamed: list[float] = []
+    reads: list[int] = []
+
+    def read_raw() -> list[bytes]:
+        client = model._sync_client()
+        with client.stream("POST", mock_url + "/v1/completions", json=body) as response:
+            raw = response_body(response)
+            assert raw is not None, "the model's client is not on seltzer's transport"
+            return list(raw.iter_raw())
+
+    def pair() -> None:
+        start = time.process_time()
+        text = "".join(model.stream(PROMPT))
+        streamed.append(time.process_time() - start)
+        assert text == expected
+        start = time.process_time()
+        chunks = read_raw()
+        floor.append(time.process_time() - start)
+        reads.append(len(chunks))
+        assert "".join(iter_text(chunks, model.dialect)) == expected
+
+    with model:
+        pair()  # warm-up, and the check that both produce the reference text
+        floor.clear()
+        streamed.clear()
+        reads.clear()
+        benchmark.pedantic(pair, rounds=ROUNDS, iterations=1)
+    floor_us = statistics.median(floor) / TOKENS * 1e6
+    stream_us = statistics.median(streamed) / TOKENS * 1e6
+    benchmark.extra_info["cpu_us_per_token"] = round(floor_us, 3)
+    benchmark.extra_info["stream_cpu_us_per_token"] = round(stream_us, 3)
+    benchmark.extra_info["stream_over_floor"] = round(stream_us / floor_us, 2)
+    benchmark.extra_info["floor_reads_per_stream"] = round(statistics.median(reads))
 
 
 @pytest.mark.benchmark(group="llm-stream")

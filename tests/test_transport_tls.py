@@ -347,6 +347,30 @@ def test_ssl_cert_file_is_trusted_with_trust_env(
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", ca_path)
     assert request(mode, "POST", tls.url + "/echo", content=b"env").content == b"env"
+    # The environment's (or system's) CAs are read at the first handshake, with a TLS
+    # setup of seltzer's own: it offers the HTTP versions the transport allows.
+    for options, version in (({"http2": True}, "HTTP/2"), ({"http2": False}, "HTTP/1.1")):
+        response = request(mode, "POST", tls.url + "/echo", options=options, content=b"v")
+        assert (response.http_version, response.content) == (version, b"v")
+    assert [seen.http_version for seen in tls.requests][-2:] == ["HTTP/2", "HTTP/1.1"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unusable_ssl_cert_file_fails_the_first_handshake_naming_it(
+    tls: TLSServer, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment's bundle is read when a handshake first needs it, not when the
+    transport is made (a plain-HTTP client never reads it): one that holds no
+    certificate fails each TLS connection with an error that names the file."""
+    bundle = tmp_path / "not-a-bundle.pem"
+    bundle.write_text("no certificates here\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    for _ in range(2):
+        with pytest.raises(httpx.ConnectError) as info:
+            request(mode, "GET", tls.url + "/echo")
+        assert "no usable CA certificates" in str(info.value)
+        assert str(bundle) in str(info.value)
+    assert tls.requests == []
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -5,9 +5,11 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{TransportError, TransportErrorKind};
+use super::lazy_roots::LazyRoots;
 use super::phases::ConnectTimeoutLayer;
 
 /// How to verify servers' TLS certificates (httpx's `verify`).
@@ -93,29 +95,34 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, TransportError> {
         .map_err(|err| invalid(format!("cannot read the {what} {}: {err}", path.display())))
 }
 
+/// The PEM files of a CA path: the file itself, or a directory's `.pem` / `.crt` files
+/// (and OpenSSL's hashed names).
+fn ca_files(path: &Path) -> Result<Vec<PathBuf>, TransportError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|err| {
+        invalid(format!(
+            "cannot list the CA directory {}: {err}",
+            path.display()
+        ))
+    })?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let file = entry.path();
+        let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "pem" | "crt") || ext.chars().all(|c| c.is_ascii_digit()) {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The CA certificates in a PEM file, or in every `.pem` / `.crt` file of a directory.
 fn load_cas(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError> {
-    let mut files = Vec::new();
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|err| {
-            invalid(format!(
-                "cannot list the CA directory {}: {err}",
-                path.display()
-            ))
-        })?;
-        for entry in entries.flatten() {
-            let file = entry.path();
-            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if matches!(ext, "pem" | "crt") || ext.chars().all(|c| c.is_ascii_digit()) {
-                files.push(file);
-            }
-        }
-        files.sort();
-    } else {
-        files.push(path.to_owned());
-    }
     let mut certs = Vec::new();
-    for file in files {
+    for file in ca_files(path)? {
         let pem = read_file(&file, "CA bundle")?;
         let found = reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|err| invalid(format!("no PEM certificates in {}: {err}", file.display())))?;
@@ -128,6 +135,27 @@ fn load_cas(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError> {
         )));
     }
     Ok(certs)
+}
+
+/// The TLS setup that trusts the CAs at `path`, read at the first handshake
+/// (`lazy_roots.rs`), with the ALPN protocols the HTTP versions allow.
+fn lazy_tls(options: &ClientOptions, path: &Path) -> Result<rustls::ClientConfig, TransportError> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let verifier = LazyRoots::new(ca_files(path)?, Arc::clone(&provider));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| invalid(format!("cannot set up TLS: {err}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = match (options.http1, options.http2) {
+        (true, false) => vec![b"http/1.1".to_vec()],
+        (false, true) => vec![b"h2".to_vec()],
+        _ => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+    };
+    Ok(config)
 }
 
 /// Where Linux distributions keep the system's CA bundle.
@@ -187,6 +215,12 @@ pub(crate) fn build(options: &ClientOptions) -> Result<reqwest::Client, Transpor
     };
     match (&options.verify, ca_path(options)) {
         (Verify::Disabled, _) => builder = builder.tls_danger_accept_invalid_certs(true),
+        // The system's bundle (or the environment's), read at the first handshake. A
+        // client certificate needs reqwest's own setup, and a path the caller names is
+        // checked now, as httpx checks it.
+        (Verify::Default, Some(path)) if options.cert.is_none() => {
+            builder = builder.tls_backend_preconfigured(lazy_tls(options, &path)?);
+        }
         (_, Some(path)) => builder = builder.tls_certs_only(load_cas(&path)?),
         (_, None) => {}
     }
