@@ -1,10 +1,10 @@
 """The one place the models' HTTP clients are built: pooled ``httpx`` clients over
 the transport the models stream through (async: with the handling of each answer's
-head paced, see ``_pacing``)."""
+head paced, see ``_pacing``), which look for cookies only in answers that set some."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -14,11 +14,14 @@ from seltzer.transport import AsyncHTTPTransport, HTTPTransport
 __all__ = [
     "DEFAULT_TIMEOUT",
     "PacedAsyncTransport",
+    "SetCookieOnlyCookies",
     "async_client",
     "async_transport",
     "sync_client",
     "sync_transport",
 ]
+
+_Client = TypeVar("_Client", httpx.Client, httpx.AsyncClient)
 
 #: The models' default timeout: generous for the first byte of a slow model.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
@@ -54,6 +57,27 @@ def async_transport() -> httpx.AsyncBaseTransport:
     return PacedAsyncTransport(limits=LIMITS)
 
 
+class SetCookieOnlyCookies(httpx.Cookies):
+    """httpx's cookie jar, which hands an answer to ``http.cookiejar`` only when it has a
+    ``Set-Cookie`` (or ``Set-Cookie2``) header: the only ones that jar takes cookies
+    from. httpx hands it every answer, through two adapter objects and a copy of the
+    request's headers: about a fifth of the Python time of starting a stream, for
+    answers that (from an LLM API) mostly set none."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Loads the cookies that ``response`` sets, if it sets any."""
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
+def _with_set_cookie_only(client: _Client) -> _Client:
+    # httpx keeps its jar in ``_cookies`` (its ``cookies`` setter would copy ours into a
+    # plain ``Cookies``); the new jar shares the client's own cookie store.
+    client._cookies = SetCookieOnlyCookies(client._cookies.jar)
+    return client
+
+
 def _timeout(timeout: Any) -> httpx.Timeout:
     if timeout is None:
         return DEFAULT_TIMEOUT
@@ -67,9 +91,11 @@ def _timeout(timeout: Any) -> httpx.Timeout:
 
 def sync_client(timeout: Any = None) -> httpx.Client:
     """A pooled sync client (``timeout``: seconds, (connect, read) or ``httpx.Timeout``)."""
-    return httpx.Client(transport=sync_transport(), timeout=_timeout(timeout))
+    client = httpx.Client(transport=sync_transport(), timeout=_timeout(timeout))
+    return _with_set_cookie_only(client)
 
 
 def async_client(timeout: Any = None) -> httpx.AsyncClient:
     """A pooled async client (``timeout`` as for ``sync_client``)."""
-    return httpx.AsyncClient(transport=async_transport(), timeout=_timeout(timeout))
+    client = httpx.AsyncClient(transport=async_transport(), timeout=_timeout(timeout))
+    return _with_set_cookie_only(client)
