@@ -132,6 +132,47 @@ def test_plain_chunks_added_the_short_way_sum_the_same(
     assert len(gatherer) == len(chunks)
 
 
+RUN = st.builds(
+    lambda texts, metadata, id_: [AIMessageChunk.streamed(t, dict(metadata), id_) for t in texts],
+    st.lists(TEXT, min_size=1, max_size=4),
+    METADATA,
+    st.sampled_from([None, "lc_run--a", "lc_run--b"]),
+)
+
+
+@given(
+    st.lists(
+        st.one_of(CHUNK.map(lambda chunk: (False, [chunk])), RUN.map(lambda run: (True, run))),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_plain_runs_added_through_their_appends_sum_the_same(
+    groups: list[tuple[bool, list[AIMessageChunk]]],
+) -> None:
+    # A model adds a run of plain chunks (one id, one metadata) as its loop does: the
+    # first through ``plain_run``, the later ones through the appends it returned;
+    # any other chunk through ``add``.
+    chunks = [chunk for _, group in groups for chunk in group]
+    gatherer = ChunkGatherer()
+    for plain, group in groups:
+        if not plain:
+            gatherer.add(group[0])
+            continue
+        add_text = add_metadata = None
+        for chunk in group:
+            if add_text is None:
+                appends = gatherer.plain_run(chunk)
+                if appends is not None:
+                    add_text, add_metadata = appends
+            else:
+                add_text(chunk.content)
+                add_metadata(chunk.response_metadata)
+    expected = outcome(lambda: chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0])
+    assert outcome(gatherer.total) == expected
+    assert len(gatherer) == len(chunks)
+
+
 def test_one_chunk_is_its_own_total() -> None:
     chunk = AIMessageChunk("a", id="lc_run--a")
     generation = ChatGenerationChunk(chunk)

@@ -5,7 +5,7 @@ callbacks (so ``astream_events`` sees ``on_chat_model_*``); ``invoke`` returns a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from seltzer.endpoints import StreamRequest
@@ -180,12 +180,22 @@ class BaseChatModel(BaseModel):
                 converter = self._converter()
                 plain = converter.plain_metadata
                 read = iter_tokens if plain is None else iter_chat_tokens
+                # A run of plain chunks goes to `gathered` through its appends.
+                add_text: Callable[[str], None] | None = None
+                add_metadata: Callable[[dict[str, Any]], None]
                 for token in read(response, self.dialect):
                     if type(token) is str:  # plain text: the short way (see plain_metadata)
-                        message = _streamed(token, {**plain}, run_tag)  # type: ignore[dict-item]
+                        metadata = {**plain}  # type: ignore[dict-item]
+                        message = _streamed(token, metadata, run_tag)
                         if not hears_tokens:
                             if gathered is not None:
-                                gathered.add_plain(message)
+                                if add_text is None:
+                                    appends = gathered.plain_run(message)
+                                    if appends is not None:
+                                        add_text, add_metadata = appends
+                                else:
+                                    add_text(token)
+                                    add_metadata(metadata)
                             last = message
                             yield message
                             continue
@@ -200,6 +210,7 @@ class BaseChatModel(BaseModel):
                                 generation = ChatGenerationChunk(message, info)
                                 run.on_llm_new_token(message.content, chunk=generation)
                             gathered.add(message, info, generation)
+                            add_text = None
                         last = message
                         yield message
             finally:
@@ -240,14 +251,24 @@ class BaseChatModel(BaseModel):
                 converter = self._converter()
                 plain = converter.plain_metadata
                 aread = aiter_tokens if plain is None else aiter_chat_tokens
+                # A run of plain chunks goes to `gathered` through its appends.
+                add_text: Callable[[str], None] | None = None
+                add_metadata: Callable[[dict[str, Any]], None]
                 async for token in aread(response, self.dialect):
                     if type(token) is str:  # plain text: the short way (see plain_metadata)
-                        message = _streamed(token, {**plain}, run_tag)  # type: ignore[dict-item]
+                        metadata = {**plain}  # type: ignore[dict-item]
+                        message = _streamed(token, metadata, run_tag)
                         if not hears_tokens:
                             if gathered is not None:
                                 if report is not None:
                                     report(message)
-                                gathered.add_plain(message)
+                                if add_text is None:
+                                    appends = gathered.plain_run(message)
+                                    if appends is not None:
+                                        add_text, add_metadata = appends
+                                else:
+                                    add_text(token)
+                                    add_metadata(metadata)
                             last = message
                             yield message
                             continue
@@ -264,6 +285,7 @@ class BaseChatModel(BaseModel):
                             elif report is not None:
                                 report(message)
                             gathered.add(message, info, generation)
+                            add_text = None
                         last = message
                         yield message
             finally:

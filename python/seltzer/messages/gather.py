@@ -6,13 +6,17 @@ collector slow; their strings and flat dicts cost it nothing.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from seltzer.messages.kinds import AIMessageChunk, join_ai_message_chunks
 from seltzer.messages.merge import merge_dicts
 from seltzer.messages.outputs import ChatGenerationChunk
 
-__all__ = ["ChunkGatherer"]
+__all__ = ["ChunkGatherer", "PlainAppends"]
+
+#: What ``ChunkGatherer.plain_run`` returns: the content append and the metadata append.
+PlainAppends = tuple[Callable[[str | list[Any]], None], Callable[[dict[str, Any]], None]]
 
 
 class ChunkGatherer:
@@ -117,6 +121,18 @@ class ChunkGatherer:
         if chunk.id != self._last_id:
             self._last_id = chunk.id
             self._ids.append(chunk.id)
+
+    def plain_run(self, chunk: AIMessageChunk) -> PlainAppends | None:
+        """``add_plain(chunk)``, for the first chunk of a run of plain chunks with its id
+        (a model's text tokens). Returns the appends that take each later chunk of the
+        run, its content and its response metadata: in two C calls what ``add_plain``
+        does, valid until anything else is added. None when the next chunk still needs
+        ``plain_run`` (``chunk`` was the first of all)."""
+        was_first = self._first is None
+        self.add_plain(chunk)
+        if was_first:
+            return None
+        return self._contents.append, self._metadata.append
 
     def total(self) -> AIMessageChunk:
         """The sum of the chunks added.
