@@ -160,9 +160,20 @@ def test_seltzer_llm_stream(benchmark: Any, mock_url: str) -> None:
 
 
 @pytest.mark.benchmark(group="llm-stream")
-def test_seltzer_llm_transport_floor(benchmark: Any, mock_url: str) -> None:
-    """The floor under ``OpenAI.stream``: the same stream's bytes read through the
-    model's own client and transport, as the model reads them, with nothing decoded.
+def test_langchain_llm_stream(benchmark: Any, mock_url: str) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    model = langchain_openai.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
+    cpu_per_token(benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm"))
+
+
+# -- the transport floor under both ---------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["chat", "llm"])
+def test_seltzer_transport_floor(benchmark: Any, mock_url: str, path: str) -> None:
+    """The floor under ``ChatOpenAI.stream`` / ``OpenAI.stream`` (in their groups): the
+    same stream's bytes read through the model's own client and transport, as the model
+    reads them, with nothing decoded.
 
     A client that keeps up with the mock (which writes each token on its own) reads each
     token soon after it arrives, a few per read, and each read's system time outweighs
@@ -171,25 +182,36 @@ def test_seltzer_llm_transport_floor(benchmark: Any, mock_url: str) -> None:
     ``model.stream`` rounds so that both see the same regime. The cell reports the floor
     (``cpu_us_per_token``), the stream measured alongside it, their ratio and the floor's
     reads per stream. (The benchmark's own timing is of one pair of rounds.)"""
-    model = llms.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
-    body = {"model": model.model_name, "prompt": PROMPT, "max_tokens": TOKENS, "stream": True}
-    expected = reference_text(mock_url, "llm")
+    benchmark.group = f"{path}-stream"
+    model: Any
+    if path == "chat":
+        model = llms.ChatOpenAI(model="gpt-4o-mini", base_url=mock_url + "/v1", api_key="sk-test")
+        messages = [{"role": "user", "content": PROMPT}]
+        body = {"model": "gpt-4o-mini", "messages": messages, "stream": True}
+    else:
+        model = llms.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
+        body = {"model": model.model_name, "prompt": PROMPT, "max_tokens": TOKENS, "stream": True}
+    endpoint = mock_url + ("/v1/chat/completions" if path == "chat" else "/v1/completions")
+    expected = reference_text(mock_url, path)
     floor: list[float] = []
     streamed: list[float] = []
     reads: list[int] = []
 
     def read_raw() -> list[bytes]:
         client = model._sync_client()
-        with client.stream("POST", mock_url + "/v1/completions", json=body) as response:
+        with client.stream("POST", endpoint, json=body) as response:
             raw = response_body(response)
             assert raw is not None, "the model's client is not on seltzer's transport"
             return list(raw.iter_raw())
 
+    def text(piece: Any) -> str:
+        return piece if isinstance(piece, str) else str(piece.content)
+
     def pair() -> None:
         start = time.process_time()
-        text = "".join(model.stream(PROMPT))
+        streamed_text = "".join(text(piece) for piece in model.stream(PROMPT))
         streamed.append(time.process_time() - start)
-        assert text == expected
+        assert streamed_text == expected
         start = time.process_time()
         chunks = read_raw()
         floor.append(time.process_time() - start)
@@ -208,13 +230,6 @@ def test_seltzer_llm_transport_floor(benchmark: Any, mock_url: str) -> None:
     benchmark.extra_info["stream_cpu_us_per_token"] = round(stream_us, 3)
     benchmark.extra_info["stream_over_floor"] = round(stream_us / floor_us, 2)
     benchmark.extra_info["floor_reads_per_stream"] = round(statistics.median(reads))
-
-
-@pytest.mark.benchmark(group="llm-stream")
-def test_langchain_llm_stream(benchmark: Any, mock_url: str) -> None:
-    langchain_openai = pytest.importorskip("langchain_openai")
-    model = langchain_openai.OpenAI(base_url=mock_url + "/v1", api_key="sk-test", max_tokens=TOKENS)
-    cpu_per_token(benchmark, lambda: "".join(model.stream(PROMPT)), reference_text(mock_url, "llm"))
 
 
 # -- seltzer.langchain (langchain-core's BaseChatModel, seltzer's transport) -------------
