@@ -116,7 +116,7 @@ PLAIN = st.builds(
 def test_plain_chunks_added_the_short_way_sum_the_same(
     pieces: list[tuple[AIMessageChunk, bool]],
 ) -> None:
-    # ``add_plain`` takes a chunk made by ``AIMessageChunk.streamed`` (the model's short
+    # ``plain_run`` takes a chunk made by ``AIMessageChunk.streamed`` (the model's short
     # way for a text token), wherever it comes in the stream.
     chunks = [chunk for chunk, _ in pieces]
     gatherer = ChunkGatherer()
@@ -124,7 +124,7 @@ def test_plain_chunks_added_the_short_way_sum_the_same(
         if short and chunk.tool_call_chunks == [] and chunk.chunk_position is None:
             plain = AIMessageChunk.streamed(chunk.content, chunk.response_metadata, chunk.id)
             if plain == chunk and isinstance(chunk.content, str):
-                gatherer.add_plain(chunk)
+                gatherer.plain_run(chunk)
                 continue
         gatherer.add(chunk)
     expected = outcome(lambda: chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0])

@@ -139,10 +139,11 @@ fn load_cas(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError> {
 
 /// The TLS setup that trusts the CAs at `path`, read at the first handshake
 /// (`lazy_roots.rs`), with the ALPN protocols the HTTP versions allow.
-fn lazy_tls(options: &ClientOptions, path: &Path) -> Result<rustls::ClientConfig, TransportError> {
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+fn lazy_tls(
+    options: &ClientOptions,
+    path: &Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<rustls::ClientConfig, TransportError> {
     let verifier = LazyRoots::new(ca_files(path)?, Arc::clone(&provider));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -187,16 +188,20 @@ fn ca_path(options: &ClientOptions) -> Option<PathBuf> {
 }
 
 /// The process-wide rustls provider: ring, unless something installed one already.
-fn install_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Err means another thread won the race; either way a provider is installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    if let Some(installed) = rustls::crypto::CryptoProvider::get_default() {
+        return Arc::clone(installed);
     }
+    // Err means another thread won the race; either way a provider is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
 /// Builds the reqwest client for `options`.
 pub(crate) fn build(options: &ClientOptions) -> Result<reqwest::Client, TransportError> {
-    install_crypto_provider();
+    let provider = crypto_provider();
     let mut builder = reqwest::Client::builder()
         // httpx follows redirects and sets every header itself.
         .redirect(reqwest::redirect::Policy::none())
@@ -219,7 +224,7 @@ pub(crate) fn build(options: &ClientOptions) -> Result<reqwest::Client, Transpor
         // client certificate needs reqwest's own setup, and a path the caller names is
         // checked now, as httpx checks it.
         (Verify::Default, Some(path)) if options.cert.is_none() => {
-            builder = builder.tls_backend_preconfigured(lazy_tls(options, &path)?);
+            builder = builder.tls_backend_preconfigured(lazy_tls(options, &path, provider)?);
         }
         (_, Some(path)) => builder = builder.tls_certs_only(load_cas(&path)?),
         (_, None) => {}

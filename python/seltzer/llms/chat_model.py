@@ -180,7 +180,8 @@ class BaseChatModel(BaseModel):
                 converter = self._converter()
                 plain = converter.plain_metadata
                 read = iter_tokens if plain is None else iter_chat_tokens
-                # A run of plain chunks goes to `gathered` through its appends.
+                # A run of plain chunks goes to `gathered` through its appends (set
+                # only while one runs, and only when there is a `gathered`).
                 add_text: Callable[[str], None] | None = None
                 add_metadata: Callable[[dict[str, Any]], None]
                 for token in read(response, self.dialect):
@@ -188,14 +189,12 @@ class BaseChatModel(BaseModel):
                         metadata = {**plain}  # type: ignore[dict-item]
                         message = _streamed(token, metadata, run_tag)
                         if not hears_tokens:
-                            if gathered is not None:
-                                if add_text is None:
-                                    appends = gathered.plain_run(message)
-                                    if appends is not None:
-                                        add_text, add_metadata = appends
-                                else:
-                                    add_text(token)
-                                    add_metadata(metadata)
+                            if add_text is None:
+                                if gathered is not None and (pair := gathered.plain_run(message)):
+                                    add_text, add_metadata = pair
+                            else:
+                                add_text(token)
+                                add_metadata(metadata)
                             last = message
                             yield message
                             continue
@@ -251,7 +250,8 @@ class BaseChatModel(BaseModel):
                 converter = self._converter()
                 plain = converter.plain_metadata
                 aread = aiter_tokens if plain is None else aiter_chat_tokens
-                # A run of plain chunks goes to `gathered` through its appends.
+                # A run of plain chunks goes to `gathered` through its appends (set
+                # only while one runs, and only when there is a `gathered`).
                 add_text: Callable[[str], None] | None = None
                 add_metadata: Callable[[dict[str, Any]], None]
                 async for token in aread(response, self.dialect):
@@ -259,16 +259,14 @@ class BaseChatModel(BaseModel):
                         metadata = {**plain}  # type: ignore[dict-item]
                         message = _streamed(token, metadata, run_tag)
                         if not hears_tokens:
-                            if gathered is not None:
-                                if report is not None:
-                                    report(message)
-                                if add_text is None:
-                                    appends = gathered.plain_run(message)
-                                    if appends is not None:
-                                        add_text, add_metadata = appends
-                                else:
-                                    add_text(token)
-                                    add_metadata(metadata)
+                            if report is not None:  # (set only with a handler: `gathered` too)
+                                report(message)
+                            if add_text is None:
+                                if gathered is not None and (pair := gathered.plain_run(message)):
+                                    add_text, add_metadata = pair
+                            else:
+                                add_text(token)
+                                add_metadata(metadata)
                             last = message
                             yield message
                             continue

@@ -105,31 +105,16 @@ class ChunkGatherer:
         if chunk.chunk_position == "last":
             self._last = True
 
-    def add_plain(self, chunk: AIMessageChunk) -> None:
-        """``add`` for a plain text chunk, as ``AIMessageChunk.streamed`` makes them: only
-        its content, response metadata and id are read (once per token: ``add``'s
-        lines for those fields are repeated here, not called)."""
-        if self._first is None:
-            self.add(chunk)
-            return
-        self._contents.append(chunk.content)
-        if chunk.response_metadata:
-            self._metadata.append(chunk.response_metadata)
-        if not self._none_last:
-            self._usages.append(None)
-            self._none_last = True
-        if chunk.id != self._last_id:
-            self._last_id = chunk.id
-            self._ids.append(chunk.id)
-
     def plain_run(self, chunk: AIMessageChunk) -> PlainAppends | None:
-        """``add_plain(chunk)``, for the first chunk of a run of plain chunks with its id
-        (a model's text tokens). Returns the appends that take each later chunk of the
-        run, its content and its response metadata: in two C calls what ``add_plain``
-        does, valid until anything else is added. None when the next chunk still needs
-        ``plain_run`` (``chunk`` was the first of all)."""
+        """``add(chunk)``, for the first chunk of a run of plain text chunks with its id,
+        as ``AIMessageChunk.streamed`` makes them (a model's text tokens). Returns the
+        appends that take each later chunk of the run, its content and its response
+        metadata: in two C calls what ``add`` does for such a chunk, valid until
+        anything else is added. None when the next chunk still needs ``plain_run``
+        (``chunk`` was the first of all: the None usage and the id it leaves for the
+        chunks after it are noted only then)."""
         was_first = self._first is None
-        self.add_plain(chunk)
+        self.add(chunk)
         if was_first:
             return None
         return self._contents.append, self._metadata.append
